@@ -1,0 +1,1 @@
+"""Fixtures on the fake crm environment (filled in by the testing toolkit)."""
