@@ -1,0 +1,319 @@
+"""The Agent base class: declarations, validation, dispatch and safe defaults.
+
+An agent declares its parameters and actions at the top and implements short
+action methods below; ``main()`` does the rest::
+
+    from ocfpy.agent import Agent, Action
+    from ocfpy.codes import OCF
+    from ocfpy.parameters import Path
+
+    class Dummy(Agent):
+        name = "dummy"
+        shortdesc = "Example agent"
+        state = Path("state", default="/run/dummy.state")
+        actions = (Action("start"), Action("stop"), Action("monitor", interval=10))
+
+        def start(self):
+            open(self.state, "w").close()
+
+        def stop(self):
+            if os.path.exists(self.state):
+                os.unlink(self.state)
+
+        def monitor(self):
+            return OCF.SUCCESS if os.path.exists(self.state) else OCF.NOT_RUNNING
+
+    main = Dummy.main
+
+What the framework does for every call:
+- ``meta-data``, ``usage``/``help``, ``methods`` and ``validate-all`` are built in;
+  an unknown action returns 3 with an exit reason; extra arguments are ignored.
+- Parameters are converted and checked before the action runs. A problem ends
+  the action through ``on_invalid``: by default a probe returns 7 for a missing
+  parameter or for software/configuration absent on this node (6 for a value
+  that can never be valid), stop returns 0 (logged), anything else returns the
+  error's own code. Agents override ``on_invalid`` where they know better.
+- An ``OCFError`` ends the action with its code and reason; any other exception
+  gives 1 (ERR_GENERIC) and one exit-reason line, the traceback goes only to
+  the debug log.
+- ``self.deadline`` is derived from the operation timeout, with a margin.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from ocfpy.codes import OCF
+from ocfpy.deadline import Deadline
+from ocfpy.environment import Invocation
+from ocfpy.errors import OCFError, ParameterError
+from ocfpy.log import Log
+from ocfpy.metadata import Action
+from ocfpy.parameters import collect, parse_all
+
+__all__ = ["Agent", "Action", "OCF", "OCFError"]
+
+# The agent's clock starts when this module loads: close to process start.
+_STARTED = time.monotonic()
+
+#: actions every agent answers without declaring them
+BUILTIN_ACTIONS = ("meta-data", "validate-all", "methods", "usage", "help")
+#: actions that must be declared and implemented by every agent
+MANDATORY_ACTIONS = ("start", "stop", "monitor")
+
+
+class Agent:
+    """Base class of an OCF resource agent. See the module docstring."""
+
+    name = ""              # the OCF type, e.g. "galera"
+    provider = "ocfpy"     # default provider directory for `ocfpy install`
+    version = "1.0"        # the agent's own version (not the OCF version)
+    shortdesc = ""
+    longdesc = ""
+    actions: tuple = ()
+
+    _parameter_list: list = []
+    _action_list: list = []
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls._parameter_list = collect(cls)
+        declared = list(cls.actions)
+        names = {a.name for a in declared}
+        if "meta-data" not in names:
+            declared.append(Action("meta-data", timeout=5))
+        if "validate-all" not in names:
+            declared.append(Action("validate-all", timeout=20))
+        cls._action_list = declared
+
+    # -- declarations -----------------------------------------------------------
+    @classmethod
+    def parameter_list(cls) -> list:
+        return cls._parameter_list
+
+    @classmethod
+    def action_list(cls) -> list:
+        return cls._action_list
+
+    @classmethod
+    def supported_actions(cls) -> list:
+        """Distinct action names, in meta-data order, plus methods/usage."""
+        seen = []
+        for a in cls._action_list:
+            if a.name not in seen:
+                seen.append(a.name)
+        return seen + ["methods", "usage"]
+
+    @classmethod
+    def metadata(cls) -> str:
+        from ocfpy.metadata import render
+
+        return render(cls)
+
+    # -- one invocation ---------------------------------------------------------
+    def __init__(self, invocation: Invocation, crm=None, stdout=None, stderr=None):
+        self.invocation = invocation
+        self.values = {p.name: p.default for p in self._parameter_list}
+        self.log = Log.from_environ(self.name, invocation.instance_full, invocation.environ)
+        self.deadline = Deadline.from_timeout(invocation.meta.timeout, start=_STARTED)
+        self._crm = crm
+        self._stdout = stdout if stdout is not None else sys.stdout
+        self._stderr = stderr if stderr is not None else sys.stderr
+        self._exit_reason = None
+
+    @property
+    def action(self) -> str:
+        return self.invocation.action
+
+    @property
+    def is_probe(self) -> bool:
+        return self.invocation.is_probe
+
+    @property
+    def crm(self):
+        """The cluster's tools (node attributes, promotion scores, node name)."""
+        if self._crm is None:
+            from ocfpy.crm import ToolsCrm
+
+            self._crm = ToolsCrm(resource=self.invocation.instance,
+                                 node=self.invocation.node_name, deadline=self.deadline)
+        return self._crm
+
+    def set_promotion(self, score: int) -> bool:
+        """Advertise this node's promotion score. Best effort, as Pacemaker's own
+        agents do: outside a cluster (ocf-tester, a manual run) the tools fail,
+        which is logged and does not fail the action. Returns True when set."""
+        from ocfpy.crm import CrmError
+
+        try:
+            self.crm.set_promotion(score)
+            return True
+        except (CrmError, OSError) as exc:
+            self.log.warning("could not set the promotion score: %s", exc)
+            return False
+
+    def clear_promotion(self) -> bool:
+        """Withdraw this node's promotion score (best effort, like set_promotion)."""
+        from ocfpy.crm import CrmError
+
+        try:
+            self.crm.delete_promotion()
+            return True
+        except (CrmError, OSError) as exc:
+            self.log.warning("could not clear the promotion score: %s", exc)
+            return False
+
+    def set_exit_reason(self, reason: str) -> None:
+        """The reason Pacemaker shows for this action; the last one set is printed."""
+        self._exit_reason = reason
+
+    def fail(self, code: int, reason: str):
+        """Raise OCFError: end the action with ``code`` and ``reason``."""
+        raise OCFError(code, reason)
+
+    # -- hooks an agent may override ------------------------------------------
+    def validate_config(self) -> None:
+        """Checks across parameters that do not depend on this node; raise
+        OCFError(ERR_CONFIGURED, ...) for a configuration that can never work."""
+
+    def validate_node(self) -> None:
+        """Checks of this node (software installed, files present); raise
+        OCFError with ERR_INSTALLED, ERR_ARGS or ERR_PERM."""
+
+    def on_invalid(self, error: OCFError) -> int:
+        """What an action answers when validation failed (see module docstring)."""
+        if self.action == "stop":
+            self.log.warning("stop: %s; treating the resource as stopped", error.reason)
+            self.set_exit_reason(error.reason)
+            return OCF.SUCCESS
+        if self.is_probe:
+            missing = isinstance(error, ParameterError) and error.missing
+            if error.code == OCF.ERR_CONFIGURED and not missing:
+                raise error
+            self.log.info("probe: %s; reporting not running", error.reason)
+            self.set_exit_reason(error.reason)
+            return OCF.NOT_RUNNING
+        raise error
+
+    def validate_all(self):
+        """validate-all: the framework has already validated; nothing more by default."""
+        return OCF.SUCCESS
+
+    # -- running --------------------------------------------------------------------
+    def validate(self) -> None:
+        """Convert parameters and run the checks this action needs (raises OCFError)."""
+        inv = self.invocation
+        parsed = parse_all(self._parameter_list, inv.params)
+        self.values = parsed.values
+        for p in self._parameter_list:
+            if p.private:
+                self.log.hide(inv.params.get(p.name))
+        for name in parsed.deprecated_used:
+            self.log.warning("parameter %s is deprecated", name)
+        error = parsed.first_error()
+        if error is not None:
+            raise error
+        self.validate_config()
+        if self.action == "validate-all" and inv.check_level < 10:
+            return   # OCF 1.1: level 0 checks the parameters only, 10 also this node
+        for p in self._parameter_list:
+            p.check_node(self.values.get(p.name))
+        self.validate_node()
+
+    def perform(self) -> int:
+        """Validate, then run the action's method; returns the OCF code."""
+        try:
+            self.validate()
+        except OCFError as error:
+            return self.on_invalid(error)
+        method = getattr(self, self.action.replace("-", "_"))
+        rc = method()
+        return OCF.SUCCESS if rc is None else rc
+
+    def dispatch(self) -> int:
+        """perform() with every failure turned into a code and one exit reason."""
+        tracer = self._start_trace() if self.invocation.trace_enabled else None
+        try:
+            rc = self.perform()
+        except OCFError as error:
+            rc = error.code
+            self.set_exit_reason(error.reason)
+        except SystemExit as exc:
+            rc = exc.code if isinstance(exc.code, int) else OCF.ERR_GENERIC
+        except Exception as exc:  # noqa: BLE001 - the agent must never die with a traceback
+            rc = OCF.ERR_GENERIC
+            first = (str(exc).splitlines() or [""])[0][:200]
+            self.set_exit_reason(f"unexpected {type(exc).__name__} in {self.action}"
+                                 + (f": {first}" if first else ""))
+            import traceback
+
+            self.log.debug_text(traceback.format_exc())
+        finally:
+            if tracer is not None:
+                tracer.close()
+        rc = int(rc)
+        if self._exit_reason:
+            reason = self.log.redact(" ".join(self._exit_reason.split()))
+            if rc not in (OCF.SUCCESS, OCF.NOT_RUNNING, OCF.RUNNING_PROMOTED):
+                self.log.error("%s failed (%d): %s", self.action, rc, reason)
+            self._stderr.write(f"{self.invocation.exit_reason_prefix}{reason}\n")
+            self._stderr.flush()
+        return rc
+
+    def _start_trace(self):
+        from ocfpy.log import Tracer, trace_path
+
+        inv = self.invocation
+        path = trace_path(inv.environ, inv.resource_type or self.name, inv.instance_full, inv.action)
+        module = sys.modules.get(type(self).__module__)
+        roots = [os.path.dirname(os.path.abspath(__file__))]
+        if module is not None and getattr(module, "__file__", None):
+            roots.append(os.path.abspath(module.__file__))
+        try:
+            tracer = Tracer(path, self.log, roots)
+        except OSError as exc:
+            self.log.warning("cannot write trace to %s: %s", path, exc)
+            return None
+        tracer.install()
+        return tracer
+
+    # -- entry points -----------------------------------------------------------------
+    @classmethod
+    def usage(cls) -> str:
+        return f"usage: {cls.name} {{{'|'.join(cls.supported_actions())}}}\n"
+
+    @classmethod
+    def run(cls, argv=None, environ=None, crm=None, stdout=None, stderr=None) -> int:
+        """Run one action as Pacemaker would, return the exit code (no sys.exit)."""
+        argv = sys.argv if argv is None else argv
+        out = sys.stdout if stdout is None else stdout
+        err = sys.stderr if stderr is None else stderr
+        action = argv[1] if len(argv) > 1 else ""
+        if action == "meta-data":
+            out.write(cls.metadata())
+            return OCF.SUCCESS
+        if action in ("usage", "help", "--help", "-h"):
+            out.write(cls.usage())
+            return OCF.SUCCESS
+        if action == "methods":
+            out.write("\n".join(cls.supported_actions()) + "\n")
+            return OCF.SUCCESS
+        inv = Invocation(action, environ, argv[2:])
+        if action not in cls.supported_actions():
+            err.write(cls.usage())
+            what = f"action {action!r} is not supported" if action else "no action given"
+            err.write(f"{inv.exit_reason_prefix}{what}\n")
+            return OCF.ERR_UNIMPLEMENTED if action else OCF.ERR_ARGS
+        return cls(inv, crm=crm, stdout=out, stderr=err).dispatch()
+
+    @classmethod
+    def main(cls, argv=None, environ=None):
+        """Entry point of an installed agent: run and exit with the code."""
+        rc = cls.run(argv, environ)
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        sys.exit(rc)

@@ -1,0 +1,205 @@
+"""The cluster's attribute and promotion tools behind one small interface.
+
+Two backends with the same methods:
+- ``ToolsCrm``: Pacemaker's command line tools through subprocess (argv, never
+  a shell), found on PATH so the testing toolkit's fake executables can stand
+  in for them;
+- ``MemoryCrm``: an in-memory store for unit tests of agents.
+
+Example::
+
+    crm = ToolsCrm(resource="p_galera")
+    crm.set_attr("p_galera-last-committed", "42")          # transient (reboot)
+    crm.get_attr("p_galera-last-committed", node="node2")  # "42" or None
+    crm.set_promotion(100)                                 # this node's score
+    crm.get_promotion(node="node3")                        # int or None
+"""
+
+from __future__ import annotations
+
+import os
+
+REBOOT = "reboot"        # transient attribute: gone when the node leaves
+FOREVER = "forever"      # permanent attribute, in the CIB's nodes section
+LIFETIMES = (REBOOT, FOREVER)
+
+
+class CrmError(Exception):
+    """A cluster tool failed; ``returncode`` and ``stderr`` tell why."""
+
+    def __init__(self, argv, returncode, stderr):
+        super().__init__(f"{argv[0]} exited {returncode}: {stderr.strip()[:300]}")
+        self.argv = argv
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+def promotion_attribute(resource: str) -> str:
+    """The node attribute that holds a promotable resource's score ("master-<id>",
+    the clone suffix dropped)."""
+    base, sep, number = resource.rpartition(":")
+    return "master-" + (base if sep and number.isdigit() else resource)
+
+
+class Crm:
+    """The interface. ``node`` None means this node; ``lifetime`` is REBOOT or FOREVER."""
+
+    def node_name(self) -> str:
+        raise NotImplementedError
+
+    def get_attr(self, name: str, node=None, lifetime: str = REBOOT):
+        raise NotImplementedError
+
+    def set_attr(self, name: str, value, node=None, lifetime: str = REBOOT) -> None:
+        raise NotImplementedError
+
+    def delete_attr(self, name: str, node=None, lifetime: str = REBOOT) -> None:
+        raise NotImplementedError
+
+    def get_promotion(self, node=None):
+        raise NotImplementedError
+
+    def set_promotion(self, score: int, node=None) -> None:
+        raise NotImplementedError
+
+    def delete_promotion(self, node=None) -> None:
+        raise NotImplementedError
+
+
+class ToolsCrm(Crm):
+    """Pacemaker's tools: crm_attribute, crm_node (crm_master on old clusters)."""
+
+    NOT_FOUND = (6, 105)   # CRM_EX_NOSUCH (2.x) and ENXIO-style codes for a missing attribute
+    USAGE = 64             # CRM_EX_USAGE: an option this version does not know
+
+    def __init__(self, resource: str = "", node=None, timeout: float = 30.0, environ=None,
+                 deadline=None):
+        self.resource = resource
+        self._node = node
+        self.timeout = timeout
+        self.deadline = deadline   # an ocfpy.deadline.Deadline every call obeys
+        self.environ = environ
+        self._promotion_flag = None   # None: not yet known whether --promotion works
+
+    def _run(self, argv, ok=(0,)):
+        import subprocess
+
+        env = dict(os.environ if self.environ is None else self.environ)
+        if self.resource:
+            env.setdefault("OCF_RESOURCE_INSTANCE", self.resource)
+        timeout = self.timeout
+        if self.deadline is not None:
+            timeout = max(0.1, min(timeout, self.deadline.remaining()))
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, env=env,
+                                  timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise CrmError(argv, -9, f"timed out after {timeout:.1f}s") from None
+        except OSError as exc:
+            raise CrmError(argv, 127, str(exc)) from None
+        if proc.returncode not in ok:
+            raise CrmError(argv, proc.returncode, proc.stderr)
+        return proc
+
+    def node_name(self) -> str:
+        if not self._node:
+            self._node = self._run(["crm_node", "-n"]).stdout.strip()
+        return self._node
+
+    def _node_args(self, node):
+        return ["-N", node or self.node_name()]
+
+    def get_attr(self, name, node=None, lifetime=REBOOT):
+        proc = self._run(["crm_attribute", *self._node_args(node), "-l", lifetime,
+                          "-n", name, "-G", "-q"], ok=(0, *self.NOT_FOUND))
+        if proc.returncode != 0:
+            return None
+        value = proc.stdout.strip()
+        return value if value != "(null)" else None
+
+    def set_attr(self, name, value, node=None, lifetime=REBOOT):
+        self._run(["crm_attribute", *self._node_args(node), "-l", lifetime,
+                   "-n", name, "-v", str(value)])
+
+    def delete_attr(self, name, node=None, lifetime=REBOOT):
+        self._run(["crm_attribute", *self._node_args(node), "-l", lifetime,
+                   "-n", name, "-D"], ok=(0, *self.NOT_FOUND))
+
+    # Promotion scores: `crm_attribute --promotion` on Pacemaker >= 2.1,
+    # `crm_master -l reboot` before it.
+    def _promotion(self, args, node, ok=(0,)):
+        if self._promotion_flag is not False:
+            argv = ["crm_attribute", "--promotion", *self._node_args(node), *args]
+            try:
+                proc = self._run(argv, ok=(*ok, self.USAGE))
+            except CrmError as exc:
+                if "promotion" not in exc.stderr:
+                    raise
+                proc = None
+            if proc is not None and proc.returncode != self.USAGE:
+                self._promotion_flag = True
+                return proc
+            self._promotion_flag = False
+        return self._run(["crm_master", "-l", REBOOT, *self._node_args(node), *args], ok=ok)
+
+    def get_promotion(self, node=None):
+        proc = self._promotion(["-G", "-q"], node, ok=(0, *self.NOT_FOUND))
+        text = proc.stdout.strip()
+        if proc.returncode != 0 or not text or text == "(null)":
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            return None
+
+    def set_promotion(self, score, node=None):
+        self._promotion(["-v", str(int(score))], node)
+
+    def delete_promotion(self, node=None):
+        self._promotion(["-D"], node, ok=(0, *self.NOT_FOUND))
+
+
+class MemoryCrm(Crm):
+    """An in-memory cluster view for unit tests.
+
+    ``store`` maps (node, lifetime, name) to a string and may be shared by
+    several MemoryCrm objects, one per node, to model a cluster; ``calls``
+    records every call as a tuple.
+
+    >>> store = {}
+    >>> a, b = MemoryCrm("node1", "rsc", store), MemoryCrm("node2", "rsc", store)
+    >>> a.set_attr("x", 1); b.get_attr("x", node="node1")
+    '1'
+    """
+
+    def __init__(self, node: str = "node1", resource: str = "", store=None, calls=None):
+        self.node = node
+        self.resource = resource
+        self.store = {} if store is None else store
+        self.calls = [] if calls is None else calls
+
+    def node_name(self):
+        self.calls.append(("node_name", self.node))
+        return self.node
+
+    def get_attr(self, name, node=None, lifetime=REBOOT):
+        self.calls.append(("get_attr", node or self.node, lifetime, name))
+        return self.store.get((node or self.node, lifetime, name))
+
+    def set_attr(self, name, value, node=None, lifetime=REBOOT):
+        self.calls.append(("set_attr", node or self.node, lifetime, name, str(value)))
+        self.store[(node or self.node, lifetime, name)] = str(value)
+
+    def delete_attr(self, name, node=None, lifetime=REBOOT):
+        self.calls.append(("delete_attr", node or self.node, lifetime, name))
+        self.store.pop((node or self.node, lifetime, name), None)
+
+    def get_promotion(self, node=None):
+        value = self.get_attr(promotion_attribute(self.resource), node)
+        return None if value is None else int(value)
+
+    def set_promotion(self, score, node=None):
+        self.set_attr(promotion_attribute(self.resource), int(score), node)
+
+    def delete_promotion(self, node=None):
+        self.delete_attr(promotion_attribute(self.resource), node)

@@ -1,0 +1,207 @@
+"""Logging the way Pacemaker expects from a resource agent.
+
+Destinations, as resource-agents' shell agents use them:
+- ``HA_LOGFILE``: every message at info level and above;
+- ``HA_DEBUGLOG``: debug messages (and everything else) when ``HA_debug`` is "1";
+- syslog with ``HA_LOGFACILITY`` (or ``PCMK_logfacility``), unless it is ``none``;
+- stderr only when stderr is a terminal (an operator running the agent by hand),
+  so that Pacemaker's captured stderr holds just the exit reason.
+
+``HA_debug`` is read as the string "0" or "1" (pacemakerd passes "0").
+The tag is ``agent(instance)[pid]``. Secrets registered with ``hide`` are
+masked in every message.
+
+Hot path: nothing is opened until the first message; only ``os``, ``sys`` and
+``time`` are imported.
+
+Example::
+
+    log = Log.from_environ("dummy", "d1")
+    log.hide(password)
+    log.info("started on port %d", 8080)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "crit": 50}
+_SYSLOG_PRIORITY = {"debug": 7, "info": 6, "warning": 4, "error": 3, "crit": 2}
+_FACILITIES = {"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5,
+               "lpr": 6, "news": 7, "uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11,
+               **{f"local{i}": 16 + i for i in range(8)}}
+MASK = "****"
+
+
+class Log:
+    """One agent's logger; cheap to create, opens files only when it writes."""
+
+    def __init__(self, tag: str, logfile=None, debuglog=None, facility=None,
+                 debug=False, to_stderr=False):
+        self.tag = tag
+        self.logfile = logfile or None
+        self.debuglog = debuglog or None
+        self.facility = facility
+        self.debug_enabled = debug
+        self.to_stderr = to_stderr
+        self.secrets = []
+        self._syslog_open = False
+
+    @classmethod
+    def from_environ(cls, agent: str, instance: str = "", environ=None, pid=None) -> "Log":
+        env = os.environ if environ is None else environ
+        pid = os.getpid() if pid is None else pid
+        tag = f"{agent}({instance})[{pid}]" if instance else f"{agent}[{pid}]"
+        facility = env.get("HA_LOGFACILITY") or env.get("PCMK_logfacility") or None
+        if facility is not None and facility.lower() in ("none", "no", "off", "false", "0"):
+            facility = None
+        try:
+            interactive = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            interactive = False
+        return cls(tag,
+                   logfile=env.get("HA_LOGFILE"),
+                   debuglog=env.get("HA_DEBUGLOG"),
+                   facility=facility,
+                   debug=env.get("HA_debug", "0").strip() == "1",
+                   to_stderr=interactive)
+
+    def hide(self, secret) -> None:
+        """Mask ``secret`` in every later message (passwords, tokens)."""
+        if secret and isinstance(secret, str) and secret not in self.secrets:
+            self.secrets.append(secret)
+            self.secrets.sort(key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    # -- the public calls -----------------------------------------------------
+    def debug(self, msg, *args):
+        self.log("debug", msg, *args)
+
+    def info(self, msg, *args):
+        self.log("info", msg, *args)
+
+    def warning(self, msg, *args):
+        self.log("warning", msg, *args)
+
+    def error(self, msg, *args):
+        self.log("error", msg, *args)
+
+    def crit(self, msg, *args):
+        self.log("crit", msg, *args)
+
+    def log(self, level: str, msg, *args) -> None:
+        if level == "debug" and not self.debug_enabled:
+            return
+        text = str(msg) % args if args else str(msg)
+        text = self.redact(text)
+        line = f"{self.tag}: {level.upper()}: {text}"
+        stamp = time.strftime("%b %d %H:%M:%S")
+        if level != "debug" and self.logfile:
+            self._append(self.logfile, f"{stamp} {line}\n")
+        if self.debug_enabled:
+            # the debug log gets everything; without one, debug lines join the log file
+            target = self.debuglog or self.logfile
+            if target and (level == "debug" or target != self.logfile):
+                self._append(target, f"{stamp} {line}\n")
+        if self.facility:
+            self._syslog(level, f"{level.upper()}: {text}")
+        if self.to_stderr:
+            sys.stderr.write(line + "\n")
+
+    def debug_text(self, text: str) -> None:
+        """A multi-line debug record (a traceback), masked; only to the debug
+        destinations, never to stderr."""
+        if not self.debug_enabled:
+            return
+        text = self.redact(text)
+        stamp = time.strftime("%b %d %H:%M:%S")
+        target = self.debuglog or self.logfile
+        if target:
+            self._append(target, "".join(f"{stamp} {self.tag}: DEBUG: {l}\n" for l in text.splitlines()))
+        if self.facility:
+            for l in text.splitlines():
+                self._syslog("debug", f"DEBUG: {l}")
+
+    # -- destinations ---------------------------------------------------------
+    @staticmethod
+    def _append(path: str, text: str) -> None:
+        try:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError:
+            pass  # a log that cannot be written must never fail the action
+
+    def _syslog(self, level: str, text: str) -> None:
+        import syslog
+
+        if not self._syslog_open:
+            facility = _FACILITIES.get(self.facility.lower(), 3) << 3
+            syslog.openlog(self.tag, 0, facility)
+            self._syslog_open = True
+        syslog.syslog(_SYSLOG_PRIORITY[level], text)
+
+
+def trace_path(environ, resource_type: str, instance: str, action: str) -> str:
+    """Where a trace goes: OCF_TRACE_FILE, else <trace_dir>/<type>/<id>.<action>.<time>."""
+    explicit = environ.get("OCF_TRACE_FILE", "")
+    if explicit.startswith("/"):
+        return explicit
+    base = environ.get("OCF_RESKEY_trace_dir") or os.path.join(
+        environ.get("HA_VARLIB", "/var/lib/heartbeat"), "trace_ra")
+    stamp = time.strftime("%Y-%m-%d.%H:%M:%S")
+    return os.path.join(base, resource_type or "unknown", f"{instance or 'none'}.{action}.{stamp}")
+
+
+class Tracer:
+    """Line tracing of a Python agent (resource-agents' ``set -x`` tracing does
+    nothing for Python). Traces only the agent's and ocfpy's own code; values
+    are not printed except return values, which pass through the log's mask.
+    """
+
+    def __init__(self, path: str, log: Log, roots):
+        self.path = path
+        self.log = log
+        self.roots = tuple(roots)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.fh = open(path, "a", encoding="utf-8")
+        self.start = time.monotonic()
+
+    def _mine(self, filename: str) -> bool:
+        return filename.startswith(self.roots)
+
+    def __call__(self, frame, event, arg):
+        code = frame.f_code
+        if not self._mine(code.co_filename):
+            return None
+        self._event(frame, event, arg)
+        return self._local
+
+    def _local(self, frame, event, arg):
+        self._event(frame, event, arg)
+        return self._local
+
+    def _event(self, frame, event, arg):
+        import linecache
+
+        elapsed = time.monotonic() - self.start
+        where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+        if event == "line":
+            src = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            self.fh.write(f"+ {elapsed:8.4f} {where} {self.log.redact(src)}\n")
+        elif event == "call":
+            self.fh.write(f"> {elapsed:8.4f} {where} {frame.f_code.co_name}()\n")
+        elif event == "return":
+            self.fh.write(f"< {elapsed:8.4f} {where} {frame.f_code.co_name} -> {self.log.redact(repr(arg))[:200]}\n")
+
+    def install(self):
+        sys.settrace(self)
+
+    def close(self):
+        sys.settrace(None)
+        self.fh.close()

@@ -1,0 +1,130 @@
+"""OCF meta-data XML generated from an agent's declarations.
+
+Built with plain string joins (no XML library: meta-data is called often and
+must stay cheap), every text and attribute escaped.
+
+Example::
+
+    print(render(MyAgent))      # what `MyAgent meta-data` prints
+    uses_ocf11_only(MyAgent)    # False -> also valid against ra-api-1.dtd
+"""
+
+from __future__ import annotations
+
+OCF_VERSION = "1.1"
+DOCTYPE = '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">'
+
+
+def escape(text) -> str:
+    """Escape for XML text and double-quoted attributes."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;"))
+
+
+class Action:
+    """One action as meta-data advertises it (timeouts in seconds).
+
+    ``Action("monitor", timeout=20, interval=10, role="Promoted", depth=0)``
+    """
+
+    __slots__ = ("name", "timeout", "interval", "depth", "role", "start_delay")
+
+    def __init__(self, name, timeout=20, interval=None, depth=None, role=None, start_delay=None):
+        self.name = name
+        self.timeout = timeout
+        self.interval = interval
+        self.depth = depth
+        self.role = role
+        self.start_delay = start_delay
+
+    @property
+    def method(self) -> str:
+        return self.name.replace("-", "_")
+
+    def xml(self) -> str:
+        attrs = [("name", self.name), ("timeout", _seconds(self.timeout))]
+        if self.interval is not None:
+            attrs.append(("interval", _seconds(self.interval)))
+        if self.depth is not None:
+            attrs.append(("depth", str(self.depth)))
+        if self.role is not None:
+            attrs.append(("role", self.role))
+        if self.start_delay is not None:
+            attrs.append(("start-delay", _seconds(self.start_delay)))
+        return "<action " + " ".join(f'{k}="{escape(v)}"' for k, v in attrs) + " />"
+
+
+def _seconds(value) -> str:
+    if isinstance(value, str):
+        return value
+    return f"{value:g}s"
+
+
+# actions the OCF 1.0 DTD does not allow (its action roles are free text, so
+# Promoted/Unpromoted are fine there)
+OCF11_ONLY_ACTIONS = frozenset({"reload-agent"})
+
+
+def uses_ocf11_only(agent_cls) -> bool:
+    """True when the meta-data needs OCF 1.1 (so the 1.0 DTD cannot accept it)."""
+    for p in agent_cls.parameter_list():
+        if p.private or p.reloadable or p.unique_group or p.deprecated or p.ocf11_only_type:
+            return True
+    for a in agent_cls.action_list():
+        if a.name in OCF11_ONLY_ACTIONS:
+            return True
+    return False
+
+
+def _desc(tag: str, text: str) -> str:
+    return f'<{tag} lang="en">{escape(text.strip())}</{tag}>'
+
+
+def _parameter(p) -> str:
+    attrs = f'name="{escape(p.name)}" required="{1 if p.required else 0}"'
+    if p.unique:
+        attrs += ' unique="1"'
+    if p.unique_group:
+        attrs += f' unique-group="{escape(p.unique_group)}"'
+    if p.reloadable:
+        attrs += ' reloadable="1"'
+    if p.private:
+        attrs += ' private="1"'
+    lines = [f"<parameter {attrs}>"]
+    if p.deprecated:
+        lines.append("<deprecated>")
+        if p.replaced_with:
+            lines.append(f'<replaced-with name="{escape(p.replaced_with)}" />')
+        if isinstance(p.deprecated, str):
+            lines.append(_desc("desc", p.deprecated))
+        lines.append("</deprecated>")
+    lines.append(_desc("longdesc", p.longdesc or p.name))
+    lines.append(_desc("shortdesc", p.shortdesc or p.name))
+    default = p.default_text()
+    default_attr = f' default="{escape(default)}"' if default != "" else ""
+    options = getattr(p, "options", None)
+    if options:
+        lines.append(f'<content type="select"{default_attr}>')
+        lines.extend(f'<option value="{escape(o)}" />' for o in options)
+        lines.append("</content>")
+    else:
+        lines.append(f'<content type="{p.ocf_type}"{default_attr} />')
+    lines.append("</parameter>")
+    return "\n".join(lines)
+
+
+def render(agent_cls) -> str:
+    """The complete meta-data document of ``agent_cls``."""
+    out = ['<?xml version="1.0"?>', DOCTYPE,
+           f'<resource-agent name="{escape(agent_cls.name)}" version="{escape(agent_cls.version)}">',
+           f"<version>{OCF_VERSION}</version>",
+           _desc("longdesc", agent_cls.longdesc or agent_cls.shortdesc),
+           _desc("shortdesc", agent_cls.shortdesc or agent_cls.name),
+           "<parameters>"]
+    out.extend(_parameter(p) for p in agent_cls.parameter_list())
+    out.append("</parameters>")
+    out.append("<actions>")
+    out.extend(a.xml() for a in agent_cls.action_list())
+    out.append("</actions>")
+    out.append("</resource-agent>")
+    return "\n".join(out) + "\n"
