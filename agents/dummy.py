@@ -8,7 +8,7 @@ against the OCF 1.0 DTD that ocf-tester checks.
 import os
 
 from ocfpy.agent import Action, Agent
-from ocfpy.codes import OCF
+from ocfpy import codes
 from ocfpy.parameters import Duration, Path, String
 
 
@@ -54,12 +54,12 @@ a starting point for your own agent."""
 
     def start(self):
         self._pause()
-        if self.monitor() == OCF.SUCCESS:
-            return OCF.SUCCESS
+        if self.monitor() == codes.SUCCESS:
+            return codes.SUCCESS
         os.makedirs(os.path.dirname(self.state_file), exist_ok=True)
         with open(self.state_file, "w") as fh:
             fh.write(f"{os.getpid()}\n")
-        return OCF.SUCCESS
+        return codes.SUCCESS
 
     def stop(self):
         self._pause()
@@ -67,14 +67,14 @@ a starting point for your own agent."""
             os.unlink(self.state_file)
         except FileNotFoundError:
             pass
-        return OCF.SUCCESS
+        return codes.SUCCESS
 
     def monitor(self):
         self._pause()
-        return OCF.SUCCESS if os.path.exists(self.state_file) else OCF.NOT_RUNNING
+        return codes.SUCCESS if os.path.exists(self.state_file) else codes.NOT_RUNNING
 
     def reload(self):
-        return OCF.SUCCESS
+        return codes.SUCCESS
 
     def migrate_to(self):
         target = self.invocation.meta.raw.get("migrate_target", "?")
@@ -87,7 +87,7 @@ a starting point for your own agent."""
     def validate_node(self):
         directory = os.path.dirname(self.state_file)
         if os.path.exists(directory) and not os.access(directory, os.W_OK):
-            self.fail(OCF.ERR_PERM, f"state directory {directory} is not writable")
+            self.fail(codes.ERR_PERM, f"state directory {directory} is not writable")
 
 
 main = Dummy.main

@@ -8,7 +8,7 @@ promotes one; the promoted instance advertises a higher one so it stays.
 import os
 
 from ocfpy.agent import Action, Agent
-from ocfpy.codes import OCF
+from ocfpy import codes
 from ocfpy.parameters import Integer, Path
 
 PROMOTED, UNPROMOTED = "promoted", "unpromoted"
@@ -77,24 +77,24 @@ when stopped. Promotion scores are set with crm_attribute --promotion."""
     def monitor(self):
         role = self.role()
         if role is None:
-            return OCF.NOT_RUNNING
+            return codes.NOT_RUNNING
         if role == PROMOTED:
             if not self.is_probe:
                 self.set_promotion(self.promoted_score)
-            return OCF.RUNNING_PROMOTED
+            return codes.RUNNING_PROMOTED
         if not self.is_probe:
             self.set_promotion(self.unpromoted_score)
-        return OCF.SUCCESS
+        return codes.SUCCESS
 
     def promote(self):
         if self.role() is None:
-            self.fail(OCF.NOT_RUNNING, "cannot promote: the instance is not running")
+            self.fail(codes.NOT_RUNNING, "cannot promote: the instance is not running")
         self.write_role(PROMOTED)
         self.set_promotion(self.promoted_score)
 
     def demote(self):
         if self.role() is None:
-            self.fail(OCF.NOT_RUNNING, "cannot demote: the instance is not running")
+            self.fail(codes.NOT_RUNNING, "cannot demote: the instance is not running")
         self.write_role(UNPROMOTED)
         self.set_promotion(self.unpromoted_score)
 

@@ -4,7 +4,7 @@ An agent declares its parameters and actions at the top and implements short
 action methods below; ``main()`` does the rest::
 
     from ocfpy.agent import Agent, Action
-    from ocfpy.codes import OCF
+    from ocfpy import codes
     from ocfpy.parameters import Path
 
     class Dummy(Agent):
@@ -21,7 +21,7 @@ action methods below; ``main()`` does the rest::
                 os.unlink(self.state)
 
         def monitor(self):
-            return OCF.SUCCESS if os.path.exists(self.state) else OCF.NOT_RUNNING
+            return codes.SUCCESS if os.path.exists(self.state) else codes.NOT_RUNNING
 
     main = Dummy.main
 
@@ -39,13 +39,12 @@ What the framework does for every call:
 - ``self.deadline`` is derived from the operation timeout, with a margin.
 """
 
-from __future__ import annotations
 
 import os
 import sys
 import time
 
-from ocfpy.codes import OCF
+from ocfpy import codes
 from ocfpy.deadline import Deadline
 from ocfpy.environment import Invocation
 from ocfpy.errors import OCFError, ParameterError
@@ -53,7 +52,7 @@ from ocfpy.log import Log
 from ocfpy.metadata import Action
 from ocfpy.parameters import collect, parse_all
 
-__all__ = ["Agent", "Action", "OCF", "OCFError"]
+__all__ = ["Agent", "Action", "OCFError", "codes"]
 
 # The agent's clock starts when this module loads: close to process start.
 _STARTED = time.monotonic()
@@ -187,19 +186,19 @@ class Agent:
         if self.action == "stop":
             self.log.warning("stop: %s; treating the resource as stopped", error.reason)
             self.set_exit_reason(error.reason)
-            return OCF.SUCCESS
+            return codes.SUCCESS
         if self.is_probe:
             missing = isinstance(error, ParameterError) and error.missing
-            if error.code == OCF.ERR_CONFIGURED and not missing:
+            if error.code == codes.ERR_CONFIGURED and not missing:
                 raise error
             self.log.info("probe: %s; reporting not running", error.reason)
             self.set_exit_reason(error.reason)
-            return OCF.NOT_RUNNING
+            return codes.NOT_RUNNING
         raise error
 
     def validate_all(self):
         """validate-all: the framework has already validated; nothing more by default."""
-        return OCF.SUCCESS
+        return codes.SUCCESS
 
     # -- running --------------------------------------------------------------------
     def validate(self) -> None:
@@ -230,7 +229,7 @@ class Agent:
             return self.on_invalid(error)
         method = getattr(self, self.action.replace("-", "_"))
         rc = method()
-        return OCF.SUCCESS if rc is None else rc
+        return codes.SUCCESS if rc is None else rc
 
     def dispatch(self) -> int:
         """perform() with every failure turned into a code and one exit reason."""
@@ -241,9 +240,9 @@ class Agent:
             rc = error.code
             self.set_exit_reason(error.reason)
         except SystemExit as exc:
-            rc = exc.code if isinstance(exc.code, int) else OCF.ERR_GENERIC
+            rc = exc.code if isinstance(exc.code, int) else codes.ERR_GENERIC
         except Exception as exc:  # noqa: BLE001 - the agent must never die with a traceback
-            rc = OCF.ERR_GENERIC
+            rc = codes.ERR_GENERIC
             first = (str(exc).splitlines() or [""])[0][:200]
             self.set_exit_reason(f"unexpected {type(exc).__name__} in {self.action}"
                                  + (f": {first}" if first else ""))
@@ -256,7 +255,7 @@ class Agent:
         rc = int(rc)
         if self._exit_reason:
             reason = self.log.redact(" ".join(self._exit_reason.split()))
-            if rc not in (OCF.SUCCESS, OCF.NOT_RUNNING, OCF.RUNNING_PROMOTED):
+            if rc not in (codes.SUCCESS, codes.NOT_RUNNING, codes.RUNNING_PROMOTED):
                 self.log.error("%s failed (%d): %s", self.action, rc, reason)
             self._stderr.write(f"{self.invocation.exit_reason_prefix}{reason}\n")
             self._stderr.flush()
@@ -293,19 +292,19 @@ class Agent:
         action = argv[1] if len(argv) > 1 else ""
         if action == "meta-data":
             out.write(cls.metadata())
-            return OCF.SUCCESS
+            return codes.SUCCESS
         if action in ("usage", "help", "--help", "-h"):
             out.write(cls.usage())
-            return OCF.SUCCESS
+            return codes.SUCCESS
         if action == "methods":
             out.write("\n".join(cls.supported_actions()) + "\n")
-            return OCF.SUCCESS
+            return codes.SUCCESS
         inv = Invocation(action, environ, argv[2:])
         if action not in cls.supported_actions():
             err.write(cls.usage())
             what = f"action {action!r} is not supported" if action else "no action given"
             err.write(f"{inv.exit_reason_prefix}{what}\n")
-            return OCF.ERR_UNIMPLEMENTED if action else OCF.ERR_ARGS
+            return codes.ERR_UNIMPLEMENTED if action else codes.ERR_ARGS
         return cls(inv, crm=crm, stdout=out, stderr=err).dispatch()
 
     @classmethod

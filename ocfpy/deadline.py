@@ -12,7 +12,6 @@ Example::
     half = deadline.fraction(0.5)                # a sub-budget, e.g. TERM before KILL
 """
 
-from __future__ import annotations
 
 import time
 

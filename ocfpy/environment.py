@@ -11,7 +11,6 @@ Example::
     inv.meta.timeout    # seconds (float), from OCF_RESKEY_CRM_meta_timeout (ms)
 """
 
-from __future__ import annotations
 
 import os
 

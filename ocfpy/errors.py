@@ -3,13 +3,12 @@
 Example::
 
     from ocfpy.errors import OCFError
-    from ocfpy.codes import OCF
-    raise OCFError(OCF.ERR_INSTALLED, "mysqld not found")
+    from ocfpy import codes
+    raise OCFError(codes.ERR_INSTALLED, "mysqld not found")
 """
 
-from __future__ import annotations
 
-from ocfpy.codes import OCF
+from ocfpy import codes
 
 
 class OCFError(Exception):
@@ -20,11 +19,11 @@ class OCFError(Exception):
 
     def __init__(self, code: int, reason: str = ""):
         super().__init__(reason)
-        self.code = OCF(code)
+        self.code = int(code)
         self.reason = reason
 
     def __repr__(self) -> str:
-        return f"OCFError({self.code.name}, {self.reason!r})"
+        return f"OCFError({codes.name_of(self.code)}, {self.reason!r})"
 
 
 class ParameterError(OCFError):

@@ -21,7 +21,6 @@ Example::
     log.info("started on port %d", 8080)
 """
 
-from __future__ import annotations
 
 import os
 import sys

@@ -9,7 +9,6 @@ Example::
     uses_ocf11_only(MyAgent)    # False -> also valid against ra-api-1.dtd
 """
 
-from __future__ import annotations
 
 OCF_VERSION = "1.1"
 DOCTYPE = '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">'

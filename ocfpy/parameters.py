@@ -21,11 +21,10 @@ always names the parameter, and never repeats a private value.
 Hot path: imported on every monitor; only ``os`` at module level.
 """
 
-from __future__ import annotations
 
 import os
 
-from ocfpy.codes import OCF
+from ocfpy import codes
 from ocfpy.environment import FALSE_WORDS, TRUE_WORDS
 from ocfpy.errors import ParameterError
 
@@ -267,7 +266,7 @@ class Path(Parameter):
     """
 
     def __init__(self, name=None, *, kind=None, must_exist=False, absolute=True,
-                 missing_code=OCF.ERR_INSTALLED, **kw):
+                 missing_code=codes.ERR_INSTALLED, **kw):
         super().__init__(name, **kw)
         self.kind = kind
         self.must_exist = must_exist
@@ -294,9 +293,9 @@ class Path(Parameter):
         if not os.path.exists(value):
             raise self.error(self.missing_code, f"{value} does not exist")
         if self.kind == "file" and not os.path.isfile(value):
-            raise self.error(OCF.ERR_ARGS, f"{value} is not a file")
+            raise self.error(codes.ERR_ARGS, f"{value} is not a file")
         if self.kind == "dir" and not os.path.isdir(value):
-            raise self.error(OCF.ERR_ARGS, f"{value} is not a directory")
+            raise self.error(codes.ERR_ARGS, f"{value} is not a directory")
 
 
 class User(String):
@@ -310,7 +309,7 @@ class User(String):
         try:
             pwd.getpwnam(value)
         except KeyError:
-            raise self.error(OCF.ERR_ARGS, f"user {value} does not exist on this node") from None
+            raise self.error(codes.ERR_ARGS, f"user {value} does not exist on this node") from None
 
 
 def which(program: str):
@@ -356,7 +355,7 @@ class ParsedParameters:
             return self.invalid
         if self.missing:
             p = self.missing[0]
-            return ParameterError(OCF.ERR_CONFIGURED, p.name,
+            return ParameterError(codes.ERR_CONFIGURED, p.name,
                                   f"required parameter {p.name} is not set", missing=True)
         return None
 
@@ -385,6 +384,6 @@ def parse_all(params: list, raw: dict) -> ParsedParameters:
         except ValueError as exc:
             out.values[p.name] = p.default
             if out.invalid is None:
-                out.invalid = p.error(OCF.ERR_CONFIGURED,
+                out.invalid = p.error(codes.ERR_CONFIGURED,
                                       f"{p.describe_value(text)} {exc}")
     return out

@@ -48,6 +48,10 @@ class Target:
             return role
         return {"Promoted": "Master", "Unpromoted": "Slave"}.get(role, role)
 
+    def expr_type(self, typ: str) -> str:
+        # "integer" arrived with schema 3.5; older schemas only know "number"
+        return "number" if (typ == "integer" and self.version < (3, 5)) else typ
+
     def clone_meta(self, clone: Clone) -> Dict[str, str]:
         meta = dict(clone.meta)
         if clone.promotable and self.master_element:
@@ -161,7 +165,7 @@ class _Builder:
             if e.value is not None:
                 x.set("value", str(e.value))
             if e.type:
-                x.set("type", e.type)
+                x.set("type", self.t.expr_type(e.type))
 
     def constraint(self, parent, cid: str, c):
         if isinstance(c, Order):

@@ -1,0 +1,285 @@
+"""Render a :class:`~ocfpy.cib.model.Config` as pcs (0.10+) commands.
+
+Each command is an argv list (without the leading ``pcs``), so callers can run
+it without a shell; :func:`render_pcs` joins them into a script quoted with
+:func:`shlex.quote`, for ``pcs -f FILE`` when ``cib_file`` is given.
+
+Choices that make the result equal to our XML:
+
+* every primitive gets ``--no-default-ops``; pcs still adds a monitor to a
+  primitive that has none (the linter warns about those);
+* nodes are not created: pcs can only set attributes on nodes that exist
+  (on a live cluster they do; on a file, seed the ``<nodes>`` section);
+* pcs refuses agents it cannot find (``crm_resource`` meta-data) unless
+  ``--force``: pass ``force="missing"`` to add it only for agents that are not
+  installed here, or ``force=True`` for all.
+
+Example::
+
+    from ocfpy.cib.render_pcs import render_pcs, pcs_commands
+    print(render_pcs(cfg, cib_file="cib.xml", force="missing"))
+    for argv in pcs_commands(cfg):
+        subprocess.run(["pcs", "-f", "cib.xml", *argv], check=True)
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from typing import Callable, Iterable, List, Optional, Union
+
+from ocfpy.cib.ids import assign_ids
+from ocfpy.cib.model import (
+    Clone, Colocation, ColocationSet, Config, Expression, Group, Location, Op, Order,
+    OrderSet, Primitive, ResourceSet, Rule, normalize_score,
+)
+from ocfpy.cib.render_xml import DEFAULT_SCHEMA, Target
+
+ForceSpec = Union[bool, str, Iterable[str], Callable[[str], bool]]
+
+OCF_ROOT = os.environ.get("OCF_ROOT", "/usr/lib/ocf")
+_SYSTEMD_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system",
+                 "/usr/lib/systemd/system")
+
+
+def agent_installed(agent: str) -> bool:
+    """True if ``agent`` (``ocf:p:t``, ``lsb:t``, ``systemd:t``, ``stonith:t``)
+    is installed on this machine, judged from files (no subprocess)."""
+    parts = agent.split(":")
+    if parts[0] == "ocf" and len(parts) == 3:
+        return os.access(os.path.join(OCF_ROOT, "resource.d", parts[1], parts[2]), os.X_OK)
+    if parts[0] == "lsb":
+        return os.path.exists(os.path.join("/etc/init.d", parts[1]))
+    if parts[0] in ("systemd", "service"):
+        unit = parts[1] if "." in parts[1] else parts[1] + ".service"
+        return any(os.path.exists(os.path.join(d, unit)) for d in _SYSTEMD_DIRS) or (
+            parts[0] == "service" and os.path.exists(os.path.join("/etc/init.d", parts[1])))
+    if parts[0] == "stonith":
+        return any(os.path.exists(os.path.join(d, parts[1]))
+                   for d in ("/usr/sbin", "/sbin", "/usr/bin"))
+    return False
+
+
+def _force_pred(force: ForceSpec) -> Callable[[str], bool]:
+    if force is True:
+        return lambda agent: True
+    if force is False or force is None:
+        return lambda agent: False
+    if force == "missing":
+        return lambda agent: not agent_installed(agent)
+    if callable(force):
+        return force
+    names = set(force)
+    return lambda agent: agent in names
+
+
+def _kv(d) -> List[str]:
+    return [f"{k}={v}" for k, v in d.items()]
+
+
+def _bool(v: bool) -> str:
+    return "true" if v else "false"
+
+
+def _neg(score: str) -> bool:
+    return score.startswith("-")
+
+
+class _Pcs:
+    def __init__(self, config: Config, target: Target, force: Callable[[str], bool]):
+        self.c = config
+        self.t = target
+        self.force = force
+        self.cmds: List[List[str]] = []
+
+    def op_args(self, op: Op) -> List[str]:
+        out = [op.name, f"interval={op.interval}"]
+        if op.timeout:
+            out.append(f"timeout={op.timeout}")
+        if op.role:
+            out.append(f"role={self.t.role(op.role)}")
+        if op.on_fail:
+            out.append(f"on-fail={op.on_fail}")
+        out += _kv(op.options)
+        if op.depth is not None:
+            out.append(f"OCF_CHECK_LEVEL={op.depth}")
+        return out
+
+    def create(self, p: Primitive, group: Optional[str] = None):
+        stonith = p.klass == "stonith"
+        argv = (["stonith", "create", p.id, p.type] if stonith
+                else ["resource", "create", p.id, p.agent])
+        argv += _kv(p.params)
+        if p.ops:
+            argv.append("op")
+            for op in p.ops:
+                argv += self.op_args(op)
+        if p.meta:
+            argv += ["meta"] + _kv(p.meta)
+        if group:
+            argv += ["--group", group]
+        argv.append("--no-default-ops")
+        if self.force(p.agent):
+            argv.append("--force")
+        self.cmds.append(argv)
+        if p.utilization:
+            self.cmds.append(["resource", "utilization", p.id] + _kv(p.utilization))
+
+    def group(self, g: Group):
+        for m in g.members:
+            self.create(m, group=g.id)
+        if g.meta:
+            self.cmds.append(["resource", "meta", g.id] + _kv(g.meta))
+
+    def clone(self, c: Clone):
+        if isinstance(c.child, Group):
+            self.group(c.child)
+        else:
+            self.create(c.child)
+        meta = dict(c.meta)
+        verb = "promotable" if c.promotable else "clone"
+        self.cmds.append(["resource", verb, c.child.id, c.id] + _kv(meta))
+
+    def rset(self, s: ResourceSet, with_action: bool) -> List[str]:
+        out = ["set"] + list(s.resources)
+        if s.sequential is not None:
+            out.append(f"sequential={_bool(s.sequential)}")
+        if s.require_all is not None:
+            out.append(f"require-all={_bool(s.require_all)}")
+        if s.role:
+            out.append(f"role={self.t.role(s.role)}")
+        if with_action and s.action:
+            out.append(f"action={s.action}")
+        return out
+
+    @staticmethod
+    def expr(rule: Rule) -> List[str]:
+        out: List[str] = []
+        for i, e in enumerate(rule.expressions):
+            if i:
+                out.append(rule.boolean_op)
+            out += _Pcs.one_expr(e)
+        return out
+
+    @staticmethod
+    def one_expr(e: Expression) -> List[str]:
+        if e.operation in ("defined", "not_defined"):
+            return [e.operation, e.attribute]
+        return [e.attribute, e.operation] + ([e.type] if e.type else []) + [str(e.value)]
+
+    def rule_opts(self, rule: Rule) -> List[str]:
+        out = []
+        if rule.role:
+            out.append(f"role={self.t.role(rule.role)}")
+        out.append(f"score={normalize_score(rule.score)}")
+        return out
+
+    def constraint(self, cid: str, c):
+        if isinstance(c, Order):
+            argv = ["constraint", "order"]
+            if c.first_action:
+                argv.append(c.first_action)
+            argv += [c.first, "then"]
+            if c.then_action:
+                argv.append(c.then_action)
+            argv += [c.then, f"kind={c.kind}"]
+            if c.symmetrical is not None:
+                argv.append(f"symmetrical={_bool(c.symmetrical)}")
+            argv.append(f"id={cid}")
+        elif isinstance(c, Colocation):
+            score = normalize_score(c.score)
+            # "--" stops option parsing so a negative score is not an option
+            argv = (["--"] if _neg(score) else []) + ["constraint", "colocation", "add"]
+            if c.follower_role:
+                argv.append(self.t.role(c.follower_role))
+            argv += [c.follower, "with"]
+            if c.leader_role:
+                argv.append(self.t.role(c.leader_role))
+            argv += [c.leader, score, f"id={cid}"]
+        elif isinstance(c, OrderSet):
+            argv = ["constraint", "order"]
+            for s in c.sets:
+                argv += self.rset(s, True)
+            argv += ["setoptions", f"kind={c.kind}"]
+            if c.symmetrical is not None:
+                argv.append(f"symmetrical={_bool(c.symmetrical)}")
+            argv.append(f"id={cid}")
+        elif isinstance(c, ColocationSet):
+            argv = ["constraint", "colocation"]
+            for s in c.sets:
+                argv += self.rset(s, False)
+            argv += ["setoptions", f"score={normalize_score(c.score)}", f"id={cid}"]
+        elif isinstance(c, Location):
+            if c.node is not None:
+                score = normalize_score(c.score)
+                argv = (["--"] if _neg(score) else []) + [
+                    "constraint", "location", "add", cid, c.resource, c.node, score]
+                if c.resource_discovery:
+                    argv.append(f"resource-discovery={c.resource_discovery}")
+            else:
+                first, rest = c.rules[0], c.rules[1:]
+                argv = ["constraint", "location", c.resource, "rule"]
+                if c.resource_discovery:
+                    argv.append(f"resource-discovery={c.resource_discovery}")
+                argv += [f"constraint-id={cid}"] + self.rule_opts(first) + self.expr(first)
+                self.cmds.append(argv)
+                for rule in rest:
+                    self.cmds.append(["constraint", "rule", "add", cid]
+                                     + self.rule_opts(rule) + self.expr(rule))
+                return
+        else:
+            raise TypeError(type(c).__name__)
+        self.cmds.append(argv)
+
+    def build(self) -> List[List[str]]:
+        cfg = self.c
+        ids = assign_ids(cfg)
+        if cfg.properties:
+            self.cmds.append(["property", "set"] + _kv(cfg.properties))
+        for n in cfg.nodes:
+            if n.attributes:
+                self.cmds.append(["node", "attribute", n.name] + _kv(n.attributes))
+            if n.utilization:
+                self.cmds.append(["node", "utilization", n.name] + _kv(n.utilization))
+        for r in cfg.resources:
+            if isinstance(r, Clone):
+                self.clone(r)
+            elif isinstance(r, Group):
+                self.group(r)
+            else:
+                self.create(r)
+        for cid, c in zip(ids.constraints, cfg.constraints):
+            self.constraint(cid, c)
+        for lv in cfg.fencing_levels:
+            self.cmds.append(["stonith", "level", "add", str(lv.index), lv.target]
+                             + list(lv.devices))
+        if cfg.rsc_defaults:
+            self.cmds.append(["resource", "defaults", "update"] + _kv(cfg.rsc_defaults))
+        if cfg.op_defaults:
+            self.cmds.append(["resource", "op", "defaults", "update"] + _kv(cfg.op_defaults))
+        return self.cmds
+
+
+def pcs_commands(config: Config, schema: str = DEFAULT_SCHEMA,
+                 force: ForceSpec = False) -> List[List[str]]:
+    """pcs argv lists (without ``pcs``) that build ``config``.
+
+    >>> from ocfpy.cib.model import Config
+    >>> pcs_commands(Config(properties={"cluster-recheck-interval": "5min"}))
+    [['property', 'set', 'cluster-recheck-interval=5min']]
+    """
+    return _Pcs(config, Target(schema), _force_pred(force)).build()
+
+
+def render_pcs(config: Config, schema: str = DEFAULT_SCHEMA, force: ForceSpec = False,
+               cib_file: Optional[str] = None) -> str:
+    """A POSIX shell script of pcs commands (each argument shlex-quoted).
+
+    With ``cib_file`` every command is ``pcs -f FILE ...`` (build offline, then
+    ``pcs cluster cib-push FILE``); without it, commands act on the live cluster.
+    """
+    prefix = ["pcs"] + (["-f", cib_file] if cib_file else [])
+    lines = ["#!/bin/sh", "# generated by ocfpy.cib; pcs 0.10+ syntax", "set -e"]
+    for argv in pcs_commands(config, schema, force):
+        lines.append(" ".join(shlex.quote(a) for a in prefix + argv))
+    return "\n".join(lines) + "\n"
