@@ -123,7 +123,7 @@ class _Crm:
             if e.operation in ("defined", "not_defined"):
                 toks += [e.operation, _q(e.attribute)]
             else:
-                op = f"{e.type}:{e.operation}" if e.type else e.operation
+                op = f"{self.t.expr_type(e.type)}:{e.operation}" if e.type else e.operation
                 toks += [_q(e.attribute), op, _q(e.value)]
         return toks
 
