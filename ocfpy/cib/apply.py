@@ -169,9 +169,12 @@ def apply_config(config: Config, runner: Runner, schema: Optional[str] = None,
     """Make the cluster's configuration match ``config``, sending only the change."""
     live = query(runner)
     new = wanted_cib(live, config, schema)
-    patch = make_patch(runner, live, new)
-    if patch is None:
+    if make_patch(runner, live, new) is None:
         return ApplyResult(False, None)
+    # the CIB manager refuses a patch that does not raise the version
+    new.set("epoch", str(int(live.get("epoch", "0")) + 1))
+    new.set("num_updates", "0")
+    patch = make_patch(runner, live, new)
     if not dry_run:
         argv = ["cibadmin", "--patch", "--xml-pipe"]
         _check(runner(argv, patch), argv)
