@@ -494,7 +494,6 @@ class Cluster:
                     "PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
                     "PCMK_logfacility": "none",
                     "PCMK_blackbox": "no",
-                    "PCMK_node_start_state": "online",
                 })
             say("pacemakerd started, waiting for the cluster to settle")
             self.wait_settled(timeout=60)
