@@ -84,3 +84,5 @@ from ocfpy.testing.sandbox import sandbox as _sandbox  # noqa: E402
 main.add_command(_sandbox)
 from ocfpy.cib.cli import cib as _cib  # noqa: E402
 main.add_command(_cib)
+from ocfpy.testing.check_cli import check as _check  # noqa: E402
+main.add_command(_check)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Set, Tuple
 
 from ocfpy.cib.model import (
-    Clone, Colocation, ColocationSet, Config, FencingDevice, Location, Order,
+    Clone, Colocation, ColocationSet, Config, Location, Order,
     OrderSet, interval_seconds, normalize_score,
 )
 
@@ -177,16 +177,18 @@ def lint(config: Config) -> List[Finding]:
         add(Finding("error", "orderings " + " -> ".join(cycle),
                     "mandatory orderings form a cycle, so none of these can start: "
                     "make one of them kind='Optional' or remove it"))
+    repel = {}
+    for other in config.constraints:
+        if (isinstance(other, Colocation) and _score_ok(other.score)
+                and normalize_score(other.score) == "-INFINITY"):
+            repel.setdefault(frozenset((other.follower, other.leader)), []).append(other)
     for c in config.constraints:
         if isinstance(c, Order) and c.kind == "Mandatory":
-            for other in config.constraints:
-                if (isinstance(other, Colocation) and _score_ok(other.score)
-                        and normalize_score(other.score) == "-INFINITY"
-                        and {other.follower, other.leader} == {c.first, c.then}):
-                    add(Finding("warning", f"{_cname(c)} and {_cname(other)}",
-                                f"{c.then!r} must start after {c.first!r} but may never "
-                                f"run with it: fine only if both can run; consider "
-                                f"kind='Optional'"))
+            for other in repel.get(frozenset((c.first, c.then)), ()):
+                add(Finding("warning", f"{_cname(c)} and {_cname(other)}",
+                            f"{c.then!r} must start after {c.first!r} but may never "
+                            f"run with it: fine only if both can run; consider "
+                            f"kind='Optional'"))
 
     # --- clone-to-clone ordering without interleave ---
     for c in config.constraints:

@@ -20,7 +20,8 @@ Example::
 
 Colocation names both sides explicitly: the *leader* is placed first, the
 *follower* is placed relative to it (CIB ``rsc`` = follower, ``with-rsc`` =
-leader). Resource sets in :class:`ColocationSet` are listed leader first.
+leader). Resource sets in :class:`ColocationSet` are listed leader first
+(the renderers reverse them: in the CIB the last set is placed first).
 """
 
 from __future__ import annotations
@@ -299,8 +300,8 @@ class Colocation:
 
 @dataclass
 class ResourceSet:
-    """Members of a constraint set. In colocation sets the first member (and
-    the first set) is placed first; in ordering sets the first starts first."""
+    """Members of a constraint set. In a sequential colocation set the first
+    member is placed first; in ordering sets the first starts first."""
 
     resources: List[str]
     sequential: Optional[bool] = None
@@ -332,6 +333,11 @@ class OrderSet:
 @dataclass
 class ColocationSet:
     """Colocation over resource sets, listed leader first (placed first).
+
+    Within a sequential set each member follows the one before it (the first
+    is placed first). Between sets Pacemaker places the LAST set of the CIB
+    first; the renderers therefore write ``sets`` in reverse, so the model's
+    first set is always the leader.
 
     >>> ColocationSet([ResourceSet(["db", "app"])]).score
     'INFINITY'

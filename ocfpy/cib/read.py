@@ -116,7 +116,7 @@ class _Reader:
                          then_action=el.get("then-action"), symmetrical=sym, id=cid)
         if el.tag == "rsc_colocation":
             if sets:
-                return ColocationSet([self.rset(s) for s in sets],
+                return ColocationSet([self.rset(s) for s in reversed(sets)],
                                      score=el.get("score", "INFINITY"), id=cid)
             return Colocation(follower=el.get("rsc"), leader=el.get("with-rsc"),
                               score=el.get("score", "INFINITY"),

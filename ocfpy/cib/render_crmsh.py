@@ -146,7 +146,7 @@ class _Crm:
                 toks.append(f"symmetrical={_bool(c.symmetrical)}")
         elif isinstance(c, ColocationSet):
             toks = ["colocation", _q(cid), _score(c.score) + ":"]
-            for s in c.sets:
+            for s in reversed(c.sets):  # the CIB places the last set first
                 toks += self.rset(s, False)
         elif isinstance(c, Location):
             toks = ["location", _q(cid), _q(c.resource)]

@@ -105,7 +105,8 @@ class _Pcs:
             out.append(f"OCF_CHECK_LEVEL={op.depth}")
         return out
 
-    def create(self, p: Primitive, group: Optional[str] = None):
+    def create(self, p: Primitive, group: Optional[str] = None,
+               clone: Optional[List[str]] = None):
         stonith = p.klass == "stonith"
         argv = (["stonith", "create", p.id, p.type] if stonith
                 else ["resource", "create", p.id, p.agent])
@@ -118,6 +119,8 @@ class _Pcs:
             argv += ["meta"] + _kv(p.meta)
         if group:
             argv += ["--group", group]
+        if clone:
+            argv += clone
         argv.append("--no-default-ops")
         if self.force(p.agent):
             argv.append("--force")
@@ -132,13 +135,17 @@ class _Pcs:
             self.cmds.append(["resource", "meta", g.id] + _kv(g.meta))
 
     def clone(self, c: Clone):
-        if isinstance(c.child, Group):
-            self.group(c.child)
-        else:
-            self.create(c.child)
-        meta = dict(c.meta)
         verb = "promotable" if c.promotable else "clone"
-        self.cmds.append(["resource", verb, c.child.id, c.id] + _kv(meta))
+        if isinstance(c.child, Primitive):
+            # created and cloned in one command: "pcs resource clone" of an
+            # existing resource refuses agents it cannot find even with --force
+            self.create(c.child, clone=[verb, c.id] + _kv(c.meta))
+            return
+        self.group(c.child)
+        argv = ["resource", verb, c.child.id, c.id] + _kv(c.meta)
+        if any(self.force(m.agent) for m in c.child.members):
+            argv.append("--force")
+        self.cmds.append(argv)
 
     def rset(self, s: ResourceSet, with_action: bool) -> List[str]:
         out = ["set"] + list(s.resources)
@@ -206,7 +213,7 @@ class _Pcs:
             argv.append(f"id={cid}")
         elif isinstance(c, ColocationSet):
             argv = ["constraint", "colocation"]
-            for s in c.sets:
+            for s in reversed(c.sets):  # the CIB places the last set first
                 argv += self.rset(s, False)
             argv += ["setoptions", f"score={normalize_score(c.score)}", f"id={cid}"]
         elif isinstance(c, Location):

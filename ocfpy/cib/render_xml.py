@@ -19,7 +19,7 @@ from lxml import etree
 
 from ocfpy.cib.ids import IdAllocator, assign_ids
 from ocfpy.cib.model import (
-    Clone, Colocation, ColocationSet, Config, FencingDevice, Group, Location, Op,
+    Clone, Colocation, ColocationSet, Config, Group, Location, Op,
     Order, OrderSet, Primitive, ResourceSet, Rule, normalize_score,
 )
 
@@ -193,7 +193,8 @@ class _Builder:
         elif isinstance(c, ColocationSet):
             el = etree.SubElement(parent, "rsc_colocation", id=cid,
                                   score=normalize_score(c.score))
-            for i, s in enumerate(c.sets):
+            # the CIB places the LAST set first; the model lists the leader first
+            for i, s in enumerate(reversed(c.sets)):
                 self.rset(el, cid, i, s, False)
         elif isinstance(c, Location):
             el = etree.SubElement(parent, "rsc_location", id=cid, rsc=c.resource)

@@ -64,7 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["Cluster", "ClusterError", "SUBNET", "missing_requirements"]
+__all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "missing_requirements",
+           "resource_state_from_xml"]
 
 #: Private /24 used only inside the namespaces of 3-node clusters (node N
 #: gets .N). Every cluster has its own bridge, so clusters never see each
@@ -113,6 +114,14 @@ os.execvp("sleep", ["sleep", "infinity"])
 
 class ClusterError(RuntimeError):
     """Starting, driving or stopping a :class:`Cluster` failed."""
+
+
+class NodeCommandError(subprocess.CalledProcessError):
+    """:meth:`Cluster.run` with ``check``: the command failed (message has its stderr)."""
+
+    def __str__(self) -> str:
+        detail = (self.stderr or self.stdout or "").strip()
+        return "%s%s" % (super().__str__(), (": " + detail[-2000:]) if detail else "")
 
 
 def missing_requirements() -> str | None:
@@ -167,12 +176,14 @@ def _ns_inode(pid: int, kind: str) -> int | None:
         return None
 
 
-def _pids_in_netns(inode: int) -> list[int]:
-    """Every live process whose network namespace is ``inode``."""
+def _pids_in_node(netns: int, mntns: int | None) -> list[int]:
+    """Every live process in the network namespace ``netns`` and mount
+    namespace ``mntns``. Both must match: a freed namespace's inode number
+    can be reused, two at once by an unrelated process is not plausible."""
     found = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit() and _ns_inode(int(entry), "net") == inode:
-            if _alive(int(entry)):
+        if entry.isdigit() and _ns_inode(int(entry), "net") == netns:
+            if (mntns is None or _ns_inode(int(entry), "mnt") == mntns) and _alive(int(entry)):
                 found.append(int(entry))
     return found
 
@@ -371,14 +382,18 @@ class Cluster:
 
         ``env`` entries are added to this process's environment (minus any
         ``CIB_file``/``CIB_shadow``). With ``check`` a non-zero exit raises
-        :class:`subprocess.CalledProcessError` (its ``stderr`` is kept).
+        :class:`NodeCommandError` (a :class:`subprocess.CalledProcessError`
+        whose message includes the command's stderr).
 
         Example::
 
             out = cluster.run(["crm_attribute", "-G", "-n", "stonith-enabled"]).stdout
         """
-        return subprocess.run(self.node_argv(argv, node), input=input, capture_output=True,
-                              text=True, check=check, env=self._env(env), timeout=timeout)
+        res = subprocess.run(self.node_argv(argv, node), input=input, capture_output=True,
+                             text=True, env=self._env(env), timeout=timeout)
+        if check and res.returncode != 0:
+            raise NodeCommandError(res.returncode, list(argv), res.stdout, res.stderr)
+        return res
 
     def crm_mon_xml(self, node: int | str = 1) -> str:
         """``crm_mon --output-as=xml`` seen from ``node``, as a string.
@@ -424,13 +439,17 @@ class Cluster:
         """State of resource ``rsc_id`` (primitive, group or clone id) from crm_mon xml.
 
         Returns ``{"id", "exists", "active", "nodes", "role", "roles",
-        "promoted", "failed", "failures"}``: ``nodes`` where it runs,
-        ``role`` the single role (Started, Stopped, Promoted, Unpromoted;
-        ``"Promoted"`` if any instance of a clone is promoted),
-        ``roles`` a node -> role map, ``failed`` true when crm_mon flags it
-        or records a failed operation, ``failures`` those operations
-        (``node``, ``op``, ``rc``, ``exitreason``). ``mon`` is crm_mon xml
-        already fetched (string or parsed root); None fetches it.
+        "promoted", "pending", "failed", "failures"}``: ``active`` is true
+        once an instance is Started/Promoted/Unpromoted (not while its start
+        is still running), ``nodes`` where instances are placed, ``role`` the
+        single role (Started, Stopped, Promoted, Unpromoted, or a transitional
+        one such as Starting; ``"Promoted"`` if any instance of a clone is
+        promoted; Master/Slave are reported as Promoted/Unpromoted), ``roles``
+        a node -> role map, ``pending`` operations in flight (``Starting``,
+        ``Monitoring``, ...), ``failed`` true when crm_mon flags it or records
+        a failed operation, ``failures`` those operations (``node``, ``op``,
+        ``rc``, ``exitreason``, ...). ``mon`` is crm_mon xml already fetched
+        (string or parsed root); None fetches it.
 
         Example::
 
@@ -790,7 +809,7 @@ class Cluster:
                 continue
             holder = n.holder.pid if n.holder else None
             strays = [_Proc(pid, (_proc_stat(pid) or ("", 0))[1], "stray", n.index)
-                      for pid in _pids_in_netns(n.netns) if pid != holder]
+                      for pid in _pids_in_node(n.netns, n.mntns) if pid != holder]
             _terminate(strays, 2)
         # 3. the holders: their death frees the namespaces and every mount in them
         try:
@@ -907,6 +926,19 @@ def _nodes_ready(root: ET.Element, names: set) -> bool:
     return names <= online
 
 
+_RUNNING_ROLES = {"Started": "Started", "Promoted": "Promoted", "Unpromoted": "Unpromoted",
+                  "Master": "Promoted", "Slave": "Unpromoted"}
+
+
+def _failure_rsc(failure: ET.Element) -> str:
+    """Resource id of a crm_mon ``<failure>`` (op_key is ``<rsc>_<task>_<interval>``;
+    ids and tasks such as migrate_to may contain underscores)."""
+    op_key = failure.get("op_key", "")
+    suffix = "_%s_%s" % (failure.get("task"), failure.get("interval"))
+    rsc = op_key[:-len(suffix)] if op_key.endswith(suffix) else op_key.rsplit("_", 2)[0]
+    return rsc.split(":")[0]  # anonymous clone instances may carry ":N"
+
+
 def resource_state_from_xml(root: ET.Element, rsc_id: str) -> dict:
     """:meth:`Cluster.resource_state` on an already parsed crm_mon xml root."""
     resources = root.find("resources")
@@ -918,47 +950,52 @@ def resource_state_from_xml(root: ET.Element, rsc_id: str) -> dict:
                 container = el
                 break
         if container is not None:
-            match = [r for r in container.iter("resource")]
+            match = list(container.iter("resource"))
         else:
             # primitive ids inside anonymous clones may carry an ":N" suffix
             match = [r for r in resources.iter("resource")
-                     if r.get("id") == rsc_id or r.get("id", "").split(":")[0] == rsc_id]
+                     if r.get("id", "").split(":")[0] == rsc_id]
     roles: dict = {}
     nodes: list[str] = []
+    pending: list[str] = []
     flagged = False
     for r in match:
         flagged = flagged or r.get("failed") == "true"
+        role = _RUNNING_ROLES.get(r.get("role"), r.get("role"))
+        if r.get("pending"):
+            pending.append(r.get("pending"))
+        if role not in _RUNNING_ROLES and role != "Stopped":
+            pending.append(role)  # Starting, Stopping, Promoting, Migrating...
         for node in r.findall("node"):
             nodes.append(node.get("name"))
-            roles[node.get("name")] = r.get("role")
-    active_roles = [r.get("role") for r in match if r.get("active") == "true"]
-    if "Promoted" in active_roles or "Master" in active_roles:
+            roles[node.get("name")] = role
+    running = [r for r in roles.values() if r in _RUNNING_ROLES]
+    if "Promoted" in running:
         role = "Promoted"
-    elif active_roles:
-        role = active_roles[0]
-        if role == "Slave":
-            role = "Unpromoted"
+    elif running:
+        role = running[0]
+    elif roles:
+        role = sorted(roles.values())[0]
     elif match:
         role = "Stopped"
     else:
         role = None
-    names = {rsc_id} | {r.get("id") for r in match}
-    failures = []
-    for f in root.findall("failures/failure"):
-        op_key = f.get("op_key", "")
-        if any(op_key.split(":")[0].startswith(n.split(":")[0] + "_") for n in names if n):
-            failures.append({"node": f.get("node"), "op": f.get("task"), "op_key": op_key,
-                             "rc": int(f.get("exitcode", "-1")),
-                             "exitreason": f.get("exitreason", ""),
-                             "status": f.get("status")})
+    names = {rsc_id} | {r.get("id", "").split(":")[0] for r in match}
+    failures = [
+        {"node": f.get("node"), "op": f.get("task"), "op_key": f.get("op_key"),
+         "interval_ms": int(f.get("interval") or 0), "rc": int(f.get("exitcode", "-1")),
+         "exitreason": f.get("exitreason", ""), "status": f.get("status")}
+        for f in root.findall("failures/failure") if _failure_rsc(f) in names
+    ]
     return {
         "id": rsc_id,
         "exists": bool(match),
-        "active": bool(nodes),
+        "active": bool(running),
         "nodes": sorted(set(nodes)),
         "role": role,
         "roles": roles,
-        "promoted": sorted(n for n, r in roles.items() if r in ("Promoted", "Master")),
+        "promoted": sorted(n for n, r in roles.items() if r == "Promoted"),
+        "pending": pending,
         "failed": flagged or bool(failures),
         "failures": failures,
     }

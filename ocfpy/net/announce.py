@@ -1,0 +1,139 @@
+"""Telling the link that an address moved: gratuitous ARP and unsolicited NA,
+and the IPv4 duplicate check (ARP probes), with plain sockets.
+
+- IPv4: an AF_PACKET socket bound to the interface sends Ethernet broadcast
+  frames carrying ARP. A "request" announcement has sender = target = VIP and
+  a zero target MAC; a "reply" announcement (for switches that ignore
+  gratuitous requests, what ``arping -A`` sends) carries our MAC as target.
+- IPv6: a raw ICMPv6 socket bound to the VIP sends a neighbour advertisement
+  (Override flag, target link-layer address option) to ff02::1 with hop limit
+  255; the kernel fills in the checksum.
+- Duplicate check: ARP probes (sender IP 0.0.0.0, RFC 5227) and any ARP
+  answer or announcement for the address from another MAC means a duplicate.
+
+Sockets are created in the current network namespace. ``_socket`` is used
+instead of ``socket`` (which imports enum, ~12 ms).
+"""
+
+import _socket
+import time
+
+ETH_P_ARP = 0x0806
+ETH_P_IP = 0x0800
+BROADCAST_MAC = b"\xff" * 6
+ZERO_MAC = b"\0" * 6
+ALL_NODES = "ff02::1"
+ARP_REQUEST, ARP_REPLY = 1, 2
+ND_NEIGHBOR_ADVERT = 136
+NA_FLAG_OVERRIDE = 0x20000000
+
+#: arp_mode values: which ARP announcements every round sends
+MODES = {"request_reply": (ARP_REQUEST, ARP_REPLY), "request": (ARP_REQUEST,), "reply": (ARP_REPLY,)}
+
+
+def arp_frame(op: int, mac: bytes, sender_ip: bytes, target_mac: bytes, target_ip: bytes,
+              dest_mac: bytes = BROADCAST_MAC) -> bytes:
+    """An Ethernet frame carrying one ARP packet, padded to the 60-byte minimum."""
+    frame = (dest_mac + mac + ETH_P_ARP.to_bytes(2, "big")
+             + (1).to_bytes(2, "big") + ETH_P_IP.to_bytes(2, "big") + bytes((6, 4))
+             + op.to_bytes(2, "big") + mac + sender_ip + target_mac + target_ip)
+    return frame + b"\0" * (60 - len(frame))
+
+
+def announcement_frames(mac: bytes, ip: str, mode: str = "request_reply") -> list:
+    """The gratuitous ARP frames of one round for ``mode`` (see MODES)."""
+    packed = _socket.inet_pton(_socket.AF_INET, ip)
+    frames = []
+    for op in MODES[mode]:
+        target_mac = ZERO_MAC if op == ARP_REQUEST else mac
+        frames.append(arp_frame(op, mac, packed, target_mac, packed))
+    return frames
+
+
+def _packet_socket(nic: str):
+    sock = _socket.socket(_socket.AF_PACKET, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
+                          _socket.htons(ETH_P_ARP))
+    sock.bind((nic, ETH_P_ARP))
+    return sock
+
+
+def send_garp(nic: str, mac: bytes, ip: str, count: int, interval: float,
+              mode: str = "request_reply", sleep=time.sleep) -> int:
+    """Send ``count`` rounds of gratuitous ARP ``interval`` seconds apart; returns
+    the number of frames sent."""
+    frames = announcement_frames(mac, ip, mode)
+    sent = 0
+    sock = _packet_socket(nic)
+    try:
+        for i in range(count):
+            if i:
+                sleep(interval)
+            for frame in frames:
+                sock.send(frame)
+                sent += 1
+    finally:
+        sock.close()
+    return sent
+
+
+def na_packet(ip: str, mac: bytes) -> bytes:
+    """An unsolicited neighbour advertisement for ``ip`` (checksum left to the kernel)."""
+    return (bytes((ND_NEIGHBOR_ADVERT, 0, 0, 0)) + NA_FLAG_OVERRIDE.to_bytes(4, "big")
+            + _socket.inet_pton(_socket.AF_INET6, ip)
+            + bytes((2, 1)) + mac)     # option 2: target link-layer address, 8 bytes
+
+
+def send_na(ifindex: int, mac: bytes, ip: str, count: int, interval: float, sleep=time.sleep) -> int:
+    """Send ``count`` unsolicited NAs for ``ip`` to all nodes; the VIP must have
+    finished DAD (binding to a tentative address fails). Returns the number sent."""
+    sock = _socket.socket(_socket.AF_INET6, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
+                          _socket.IPPROTO_ICMPV6)
+    try:
+        sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_IF, ifindex)
+        sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_HOPS, 255)
+        sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS, 255)
+        scope = ifindex if ip.lower().startswith("fe8") else 0
+        sock.bind((ip, 0, 0, scope))
+        packet = na_packet(ip, mac)
+        for i in range(count):
+            if i:
+                sleep(interval)
+            sock.sendto(packet, (ALL_NODES, 0, 0, ifindex))
+    finally:
+        sock.close()
+    return count
+
+
+def find_duplicate(nic: str, mac: bytes, ip: str, probes: int = 3, interval: float = 0.1,
+                   wait: float = 0.2):
+    """Probe for another owner of IPv4 ``ip`` on ``nic``: send ARP probes and
+    listen. Returns the other owner's MAC as text, or None when nobody answered
+    within probes * interval + wait seconds."""
+    import select
+
+    packed = _socket.inet_pton(_socket.AF_INET, ip)
+    probe = arp_frame(ARP_REQUEST, mac, b"\0\0\0\0", ZERO_MAC, packed)
+    sock = _packet_socket(nic)
+    try:
+        end = time.monotonic() + probes * interval + wait
+        next_probe, sent = time.monotonic(), 0
+        while True:
+            now = time.monotonic()
+            if sent < probes and now >= next_probe:
+                sock.send(probe)
+                sent += 1
+                next_probe = now + interval
+            if now >= end:
+                return None
+            timeout = max(0.0, min(end, next_probe if sent < probes else end) - now)
+            ready, _, _ = select.select([sock], [], [], timeout)
+            if not ready:
+                continue
+            frame = sock.recv(2048)
+            if len(frame) < 42 or frame[12:14] != b"\x08\x06":
+                continue
+            sender_mac, sender_ip = frame[22:28], frame[28:32]
+            if sender_ip == packed and sender_mac != mac:
+                return ":".join(f"{b:02x}" for b in sender_mac)
+    finally:
+        sock.close()

@@ -1,0 +1,126 @@
+"""Gateway health: ICMP echo to a list of gateways, with fall/rise hysteresis.
+
+The check passes when every gateway answers within the timeout (neutron's
+VRRP health-check script behaves the same). ``fall`` failed checks in a row
+turn the state to down, ``rise`` passed checks in a row turn it back up; the
+counters live in a one-line state file so that each monitor call continues
+where the last one stopped. The first state is "up": a node is not punished
+before it has been checked.
+
+Raw ICMP sockets (root, as agents run) and our own echo packets: no `ping`
+process per gateway and no shell.
+"""
+
+import _socket
+import os
+import time
+
+UP, DOWN = "up", "down"
+
+
+def _checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _echo(family: int, ident: int, seq: int) -> bytes:
+    kind = 8 if family == _socket.AF_INET else 128
+    body = ident.to_bytes(2, "big") + seq.to_bytes(2, "big") + b"ocfpy-vip-gw"
+    if family == _socket.AF_INET6:     # the kernel computes ICMPv6 checksums
+        return bytes((kind, 0, 0, 0)) + body
+    csum = _checksum(bytes((kind, 0, 0, 0)) + body)
+    return bytes((kind, 0)) + csum.to_bytes(2, "big") + body
+
+
+def ping_all(gateways, timeout: float = 1.0, retries: int = 2) -> dict:
+    """ICMP echo every gateway (IPv4 or IPv6) at once; {gateway: answered}.
+
+    Each gateway gets up to ``retries`` requests spread over ``timeout``."""
+    import select
+
+    ident = os.getpid() & 0xFFFF
+    sockets, want, result = {}, {}, {gw: False for gw in gateways}
+    try:
+        for gw in gateways:
+            family = _socket.AF_INET6 if ":" in gw else _socket.AF_INET
+            if family not in sockets:
+                proto = _socket.IPPROTO_ICMPV6 if family == _socket.AF_INET6 else _socket.IPPROTO_ICMP
+                sockets[family] = _socket.socket(family, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, proto)
+            want[_socket.inet_pton(family, gw)] = gw
+        start = time.monotonic()
+        end = start + timeout
+        step = timeout / max(1, retries)
+        sent, next_send = 0, start
+        while not all(result.values()):
+            now = time.monotonic()
+            if now >= end:
+                break
+            if sent < retries and now >= next_send:
+                for gw in gateways:
+                    if not result[gw]:
+                        family = _socket.AF_INET6 if ":" in gw else _socket.AF_INET
+                        addr = (gw, 0, 0, 0) if family == _socket.AF_INET6 else (gw, 0)
+                        try:
+                            sockets[family].sendto(_echo(family, ident, sent), addr)
+                        except OSError:
+                            pass   # no route: counts as no answer
+                sent += 1
+                next_send = now + step
+            wake = min(end, next_send) if sent < retries else end
+            ready, _, _ = select.select(list(sockets.values()), [], [], max(0.0, wake - now))
+            for sock in ready:
+                data, src = sock.recvfrom(2048)
+                if sock.family == _socket.AF_INET:
+                    data = data[(data[0] & 0x0F) * 4:]     # skip the IPv4 header
+                    reply = 0
+                else:
+                    reply = 129
+                if len(data) < 8 or data[0] != reply or int.from_bytes(data[4:6], "big") != ident:
+                    continue
+                gw = want.get(_socket.inet_pton(sock.family, src[0].split("%")[0]))
+                if gw is not None:
+                    result[gw] = True
+    finally:
+        for sock in sockets.values():
+            sock.close()
+    return result
+
+
+class Hysteresis:
+    """fall/rise state of the check, kept in ``path`` as "state fails passes published"."""
+
+    def __init__(self, path: str, fall: int, rise: int):
+        self.path = path
+        self.fall = fall
+        self.rise = rise
+        self.state, self.fails, self.passes, self.published = UP, 0, 0, ""
+        try:
+            with open(path) as fh:
+                parts = fh.read().split()
+            self.state, self.fails, self.passes = parts[0], int(parts[1]), int(parts[2])
+            self.published = parts[3] if len(parts) > 3 and parts[3] != "-" else ""
+        except (OSError, ValueError, IndexError):
+            pass
+
+    def record(self, passed: bool) -> str:
+        """Count one check; returns the state after it."""
+        if passed:
+            self.passes, self.fails = self.passes + 1, 0
+            if self.state == DOWN and self.passes >= self.rise:
+                self.state = UP
+        else:
+            self.fails, self.passes = self.fails + 1, 0
+            if self.state == UP and self.fails >= self.fall:
+                self.state = DOWN
+        return self.state
+
+    def save(self) -> None:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        tmp = f"{self.path}.tmp{os.getpid()}"
+        with open(tmp, "w") as fh:
+            fh.write(f"{self.state} {self.fails} {self.passes} {self.published or '-'}\n")
+        os.replace(tmp, self.path)

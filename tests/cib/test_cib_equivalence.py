@@ -1,0 +1,28 @@
+"""pcs script, crmsh script and our XML describe the same configuration."""
+
+import pytest
+
+from ocfpy.cib.canonical import canonical, explain_difference
+
+from conftest import crm_verify, snippet_paths
+
+NAMES = [p.stem for p in snippet_paths()] + ["generated"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_pcs_script_builds_the_same_configuration_as_our_xml(built, name):
+    pcs, ours = built[name]["pcs"].read_text(), built[name]["ours"].read_text()
+    assert canonical(pcs) == canonical(ours), explain_difference(ours, pcs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_crmsh_script_builds_the_same_configuration_as_our_xml(built, name):
+    crm, ours = built[name]["crmsh"].read_text(), built[name]["ours"].read_text()
+    assert canonical(crm) == canonical(ours), explain_difference(ours, crm)
+
+
+@pytest.mark.parametrize("how", ["pcs", "crmsh", "ours"])
+@pytest.mark.parametrize("name", NAMES)
+def test_crm_verify_accepts_each_rendering(built, name, how):
+    p = crm_verify(built[name][how])
+    assert p.returncode == 0, p.stderr
