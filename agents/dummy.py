@@ -23,7 +23,7 @@ a starting point for your own agent."""
     state = Path("state", unique=True,
                  shortdesc="State file",
                  longdesc="Path of the file whose existence means the resource runs. "
-                          "Defaults to a file named after the resource under /run/ocfpy.")
+                          "Defaults to a file named after the resource in Pacemaker's run directory (HA_VARRUN, /run).")
     fake = String("fake", default="dummy",
                   shortdesc="A parameter without effect",
                   longdesc="Changes to it need a restart; it exists to exercise configuration tools.")
@@ -44,9 +44,7 @@ a starting point for your own agent."""
 
     @property
     def state_file(self) -> str:
-        if self.state:
-            return self.state
-        return os.path.join("/run/ocfpy", f"dummy-{self.invocation.instance or 'default'}.state")
+        return self.state or self.state_path()
 
     def _pause(self):
         if self.op_sleep:

@@ -25,8 +25,8 @@ when stopped. Promotion scores are set with crm_attribute --promotion."""
 
     state = Path("state", unique=True,
                  shortdesc="State file",
-                 longdesc="File holding the role. Defaults to a file named after "
-                          "the resource under /run/ocfpy.")
+                 longdesc="File holding the role. Defaults to a file named after the "
+                          "resource in Pacemaker's run directory (HA_VARRUN, /run).")
     unpromoted_score = Integer("unpromoted_score", default=5, minimum=0,
                                shortdesc="Promotion score of an unpromoted instance")
     promoted_score = Integer("promoted_score", default=10, minimum=0,
@@ -46,9 +46,7 @@ when stopped. Promotion scores are set with crm_attribute --promotion."""
 
     @property
     def state_file(self) -> str:
-        if self.state:
-            return self.state
-        return os.path.join("/run/ocfpy", f"stateful-{self.invocation.instance or 'default'}.state")
+        return self.state or self.state_path()
 
     def role(self):
         try:

@@ -140,6 +140,13 @@ class Agent:
                                  node=self.invocation.node_name, deadline=self.deadline)
         return self._crm
 
+    def state_path(self, suffix: str = "state") -> str:
+        """A per-resource file under Pacemaker's run directory (``HA_VARRUN``,
+        default /run), e.g. /run/ocfpy-dummy-d1.state; clone instances share it
+        because each node has its own run directory."""
+        run_dir = self.invocation.environ.get("HA_VARRUN") or "/run"
+        return os.path.join(run_dir, f"ocfpy-{self.name}-{self.invocation.instance or 'default'}.{suffix}")
+
     def set_promotion(self, score: int) -> bool:
         """Advertise this node's promotion score. Best effort, as Pacemaker's own
         agents do: outside a cluster (ocf-tester, a manual run) the tools fail,
@@ -240,7 +247,8 @@ class Agent:
             rc = error.code
             self.set_exit_reason(error.reason)
         except SystemExit as exc:
-            rc = exc.code if isinstance(exc.code, int) else codes.ERR_GENERIC
+            # sys.exit() means success, sys.exit(n) means n, sys.exit("text") a failure
+            rc = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else codes.ERR_GENERIC
         except Exception as exc:  # noqa: BLE001 - the agent must never die with a traceback
             rc = codes.ERR_GENERIC
             first = (str(exc).splitlines() or [""])[0][:200]

@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "missing_requirements",
-           "resource_state_from_xml"]
+           "reap_orphans", "resource_state_from_xml"]
 
 #: Private /24 used only inside the namespaces of 3-node clusters (node N
 #: gets .N). Every cluster has its own bridge, so clusters never see each
@@ -77,6 +77,8 @@ HOST_OCF_ROOT = Path("/usr/lib/ocf")
 
 _SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _POLL = 0.05
+#: file in the workdir describing the cluster (see Cluster.to_state)
+STATE_FILE = "cluster.json"
 _NS_ARGS = ("--net", "--mount", "--uts")
 
 # Runs inside the fresh namespaces as the holder's first program: prepares
@@ -518,6 +520,7 @@ class Cluster:
             self.wait_settled(timeout=60)
             self._seed_configuration = self.run(["cibadmin", "-Q", "-o", "configuration"]).stdout
             self.start_seconds = time.monotonic() - t0
+            self._record()
             say("cluster %s settled in %.1f s: %s online" % (
                 self.name, self.start_seconds, ", ".join(self.node_names)))
         except BaseException:
@@ -696,6 +699,7 @@ class Cluster:
         st = _proc_stat(popen.pid)
         n.holder = _Proc(popen.pid, st[1] if st else 0, "holder", n.index, popen)
         self._procs.append(n.holder)
+        self._record()
         ready, _, _ = select.select([popen.stdout], [], [], 20)
         line = popen.stdout.readline() if ready else b""
         popen.stdout.close()
@@ -735,6 +739,7 @@ class Cluster:
         st = _proc_stat(popen.pid)
         proc = _Proc(popen.pid, st[1] if st else 0, role, n.index, popen)
         self._procs.append(proc)
+        self._record()
         return proc
 
     def _wait_corosync(self, procs: list[_Proc], timeout: float = 20) -> None:
@@ -883,7 +888,22 @@ class Cluster:
                            "veth": n.veth} for n in self._nodes],
             "seed_configuration": self._seed_configuration,
             "start_seconds": self.start_seconds,
+            "owner": {"pid": os.getpid(), "start": (_proc_stat(os.getpid()) or ("", 0))[1]},
         }
+
+    def _record(self) -> None:
+        # <workdir>/cluster.json describes what exists so far, so a cluster
+        # whose owner died (SIGKILLed test run) can still be removed completely:
+        # see reap_orphans()
+        try:
+            path = self._path(STATE_FILE)
+            tmp = path.with_name("." + STATE_FILE + ".tmp")
+            tmp.write_text(json.dumps(self.to_state(), indent=1))
+            os.replace(tmp, path)
+            if STATE_FILE not in self._workdir_entries:
+                self._workdir_entries.append(STATE_FILE)
+        except OSError:
+            pass
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> "Cluster":
@@ -913,6 +933,37 @@ class Cluster:
         """True while every holder still runs."""
         return bool(self._nodes) and all(n.holder is not None and n.holder.alive()
                                          for n in self._nodes)
+
+
+def reap_orphans(root: str | os.PathLike | None = None) -> list[str]:
+    """Remove clusters left behind by a test run that died (e.g. SIGKILL).
+
+    Looks at ``<root>/ocfpy-cluster-*/cluster.json`` (root: the temporary
+    directory) and stops every cluster whose owner process is gone. Clusters
+    of live processes, and the sandbox (its workdir is elsewhere), are left
+    alone. Returns the workdirs removed.
+
+    Example::
+
+        from ocfpy.testing.cluster import reap_orphans
+        print(reap_orphans())   # [] on a clean machine
+    """
+    removed = []
+    for state_path in sorted(Path(root or tempfile.gettempdir()).glob(
+            "ocfpy-cluster-*/" + STATE_FILE)):
+        try:
+            state = json.loads(state_path.read_text())
+        except (OSError, ValueError):
+            continue
+        owner = state.get("owner") or {}
+        if not owner or _alive(owner.get("pid", 0), owner.get("start")):
+            continue
+        try:
+            Cluster.from_state(state).stop(timeout=10)
+        except ClusterError:
+            continue
+        removed.append(str(state_path.parent))
+    return removed
 
 
 # -------------------------------------------------------------- crm_mon xml

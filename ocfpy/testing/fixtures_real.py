@@ -40,11 +40,12 @@ __all__ = ["real_cluster", "real_cluster_clean", "real_cluster3", "real_cluster3
 
 def _start(nodes: int):
     # imported here: the plugin is loaded by every pytest run, clusters are rare
-    from ocfpy.testing.cluster import Cluster, missing_requirements
+    from ocfpy.testing.cluster import Cluster, missing_requirements, reap_orphans
 
     reason = missing_requirements()
     if reason:
         pytest.skip("real Pacemaker cluster unavailable: " + reason)
+    reap_orphans()  # clusters of earlier runs that were killed before their teardown
     cluster = Cluster(nodes=nodes)
     cluster.start()
     return cluster

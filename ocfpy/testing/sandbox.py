@@ -77,17 +77,22 @@ def _attach():
 
 
 # ----------------------------------------------------------------- demo
-def demo_resources_xml() -> list[str]:
-    """The demo configuration: resources to create, one XML element each.
+def demo_spec_path() -> Path | None:
+    """``crm_snippets/demo.py`` of this checkout, or None (e.g. installed from a wheel)."""
+    import ocfpy
 
-    A Dummy primitive and a promotable Stateful clone, both ocfpy's example
-    agents. Replace the body with the demo from ``crm_snippets/`` once it
-    exists; :func:`apply_demo` is the only caller.
-    """
+    path = Path(ocfpy.__file__).resolve().parent.parent / "crm_snippets" / "demo.py"
+    return path if path.is_file() else None
+
+
+def demo_resources_xml() -> list[str]:
+    """Fallback demo when ``crm_snippets/demo.py`` is not there: resources to
+    create, one XML element each (a Dummy primitive and a promotable Stateful
+    clone on ocfpy's example agents)."""
     return [
         '<primitive id="demo-dummy" class="ocf" provider="ocfpy" type="dummy">'
         '<operations>'
-        '<op id="demo-dummy-monitor-5s" name="monitor" interval="5s" timeout="20s"/>'
+        '<op id="demo-dummy-monitor-10s" name="monitor" interval="10s" timeout="20s"/>'
         '</operations></primitive>',
         '<clone id="demo-stateful-clone">'
         '<meta_attributes id="demo-stateful-clone-meta">'
@@ -95,27 +100,52 @@ def demo_resources_xml() -> list[str]:
         '</meta_attributes>'
         '<primitive id="demo-stateful" class="ocf" provider="ocfpy" type="stateful">'
         '<operations>'
-        '<op id="demo-stateful-monitor-promoted" name="monitor" interval="5s" '
+        '<op id="demo-stateful-monitor-promoted" name="monitor" interval="10s" '
         'timeout="20s" role="Promoted"/>'
-        '<op id="demo-stateful-monitor-unpromoted" name="monitor" interval="6s" '
+        '<op id="demo-stateful-monitor-unpromoted" name="monitor" interval="11s" '
         'timeout="20s" role="Unpromoted"/>'
         '</operations></primitive></clone>',
     ]
 
 
+def _all_running(mon) -> bool:
+    """Every resource is Started/Promoted/Unpromoted and every promotable
+    clone has a promoted instance."""
+    resources = mon.find("resources")
+    if resources is None or not list(resources):
+        return False
+    for r in resources.iter("resource"):
+        if r.get("role") not in ("Started", "Promoted", "Unpromoted") or r.get("failed") == "true":
+            return False
+    for clone in resources.iter("clone"):
+        if clone.get("multi_state") == "true" and not any(
+                r.get("role") == "Promoted" for r in clone.iter("resource")):
+            return False
+    return True
+
+
 def apply_demo(cluster, progress=None, timeout: float = 30) -> None:
-    """Load the demo configuration into ``cluster`` and wait until it runs."""
+    """Load the demo configuration into ``cluster`` and wait until it runs.
+
+    Uses ``crm_snippets/demo.py`` (applied with ``ocfpy.cib.apply`` through
+    the node) when the checkout has it, else :func:`demo_resources_xml`.
+    """
     say = progress or (lambda _m: None)
-    for xml in demo_resources_xml():
-        cluster.run(["cibadmin", "--create", "-o", "resources", "--xml-text", xml])
-    say("demo configuration loaded: demo-dummy, demo-stateful-clone (promotable)")
+    spec = demo_spec_path()
+    if spec is not None:
+        from ocfpy.cib.apply import apply_config
+        from ocfpy.cib.spec import load_spec
 
-    def running(mon):
-        d = cluster.resource_state("demo-dummy", mon)
-        s = cluster.resource_state("demo-stateful-clone", mon)
-        return d["active"] and len(s["promoted"]) == 1 and len(s["nodes"]) == cluster.nodes
+        def runner(argv, input=None):
+            return cluster.run(list(argv), input=input, check=False)
 
-    cluster.wait_for(running, timeout)
+        apply_config(load_spec(str(spec)), runner)
+        say("demo configuration %s applied" % spec)
+    else:
+        for xml in demo_resources_xml():
+            cluster.run(["cibadmin", "--create", "-o", "resources", "--xml-text", xml])
+        say("demo configuration loaded: demo-dummy, demo-stateful-clone (promotable)")
+    cluster.wait_for(_all_running, timeout)
     say("demo running")
 
 

@@ -310,6 +310,33 @@ def test_teardown_after_failed_start_leaves_nothing(monkeypatch):
     assert not c.alive()
 
 
+def test_reap_orphans_removes_cluster_of_a_killed_run():
+    reason = missing_requirements()
+    if reason:
+        pytest.skip(reason)
+    from ocfpy.testing.cluster import STATE_FILE, reap_orphans
+
+    before = _host_snapshot()
+    owner = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from ocfpy.testing.cluster import Cluster\n"
+         "c = Cluster(nodes=1)\nc.start()\nprint(c.workdir, flush=True)\ntime.sleep(600)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        workdir = Path(owner.stdout.readline().strip())
+    finally:
+        owner.kill()  # no teardown ran: the cluster is orphaned
+        owner.wait()
+        owner.stdout.close()
+    state = json.loads((workdir / STATE_FILE).read_text())
+    facts = {"pids": [p["pid"] for p in state["procs"]],
+             "netns": {n["netns"] for n in state["node_info"]},
+             "tag": state["tag"], "workdir": str(workdir)}
+    assert all(_alive(p) for p in facts["pids"])
+    assert str(workdir) in reap_orphans(workdir.parent)
+    _assert_nothing_left(before, facts)
+
+
 # --------------------------------------------------------------- sandbox
 def _ocfpy(*args, env):
     return subprocess.run([sys.executable, "-c", "from ocfpy.cli import main; main()", *args],
