@@ -54,7 +54,8 @@ from ocfpy.parameters import collect, parse_all
 
 __all__ = ["Agent", "Action", "OCFError", "codes"]
 
-# The agent's clock starts when this module loads: close to process start.
+# When this module loaded: close to process start, where an installed agent's
+# time budget begins (main() uses it; in-process runs count from their own call).
 _STARTED = time.monotonic()
 
 #: actions every agent answers without declaring them
@@ -112,14 +113,17 @@ class Agent:
         return render(cls)
 
     # -- one invocation ---------------------------------------------------------
-    def __init__(self, invocation: Invocation, crm=None, stdout=None, stderr=None):
+    def __init__(self, invocation: Invocation, crm=None, stdout=None, stderr=None, started=None):
         self.invocation = invocation
         self.values = {p.name: p.default for p in self._parameter_list}
-        self.log = Log.from_environ(self.name, invocation.instance_full, invocation.environ)
-        self.deadline = Deadline.from_timeout(invocation.meta.timeout, start=_STARTED)
-        self._crm = crm
         self._stdout = stdout if stdout is not None else sys.stdout
         self._stderr = stderr if stderr is not None else sys.stderr
+        self.log = Log.from_environ(self.name, invocation.instance_full, invocation.environ,
+                                    stream=self._stderr)
+        # Pacemaker's clock started before our process did: count from as early as we know
+        self.deadline = Deadline.from_timeout(invocation.meta.timeout,
+                                              start=time.monotonic() if started is None else started)
+        self._crm = crm
         self._exit_reason = None
 
     @property
@@ -137,7 +141,8 @@ class Agent:
             from ocfpy.crm import ToolsCrm
 
             self._crm = ToolsCrm(resource=self.invocation.instance,
-                                 node=self.invocation.node_name, deadline=self.deadline)
+                                 node=self.invocation.node_name, deadline=self.deadline,
+                                 environ=self.invocation.environ)
         return self._crm
 
     def state_path(self, suffix: str = "state") -> str:
@@ -211,11 +216,11 @@ class Agent:
     def validate(self) -> None:
         """Convert parameters and run the checks this action needs (raises OCFError)."""
         inv = self.invocation
-        parsed = parse_all(self._parameter_list, inv.params)
-        self.values = parsed.values
-        for p in self._parameter_list:
+        for p in self._parameter_list:   # before parsing, which a trace may record
             if p.private:
                 self.log.hide(inv.params.get(p.name))
+        parsed = parse_all(self._parameter_list, inv.params)
+        self.values = parsed.values
         for name in parsed.deprecated_used:
             self.log.warning("parameter %s is deprecated", name)
         error = parsed.first_error()
@@ -292,8 +297,12 @@ class Agent:
         return f"usage: {cls.name} {{{'|'.join(cls.supported_actions())}}}\n"
 
     @classmethod
-    def run(cls, argv=None, environ=None, crm=None, stdout=None, stderr=None) -> int:
-        """Run one action as Pacemaker would, return the exit code (no sys.exit)."""
+    def run(cls, argv=None, environ=None, crm=None, stdout=None, stderr=None, started=None) -> int:
+        """Run one action as Pacemaker would, return the exit code (no sys.exit).
+
+        ``started`` is when the operation's clock started (time.monotonic());
+        by default, now.
+        """
         argv = sys.argv if argv is None else argv
         out = sys.stdout if stdout is None else stdout
         err = sys.stderr if stderr is None else stderr
@@ -313,12 +322,12 @@ class Agent:
             what = f"action {action!r} is not supported" if action else "no action given"
             err.write(f"{inv.exit_reason_prefix}{what}\n")
             return codes.ERR_UNIMPLEMENTED if action else codes.ERR_ARGS
-        return cls(inv, crm=crm, stdout=out, stderr=err).dispatch()
+        return cls(inv, crm=crm, stdout=out, stderr=err, started=started).dispatch()
 
     @classmethod
     def main(cls, argv=None, environ=None):
         """Entry point of an installed agent: run and exit with the code."""
-        rc = cls.run(argv, environ)
+        rc = cls.run(argv, environ, started=_STARTED)
         try:
             sys.stdout.flush()
         except (OSError, ValueError):

@@ -38,26 +38,30 @@ class Log:
     """One agent's logger; cheap to create, opens files only when it writes."""
 
     def __init__(self, tag: str, logfile=None, debuglog=None, facility=None,
-                 debug=False, to_stderr=False):
+                 debug=False, to_stderr=False, stream=None):
         self.tag = tag
         self.logfile = logfile or None
         self.debuglog = debuglog or None
         self.facility = facility
         self.debug_enabled = debug
         self.to_stderr = to_stderr
+        self.stream = stream if stream is not None else sys.stderr
         self.secrets = []
         self._syslog_open = False
 
     @classmethod
-    def from_environ(cls, agent: str, instance: str = "", environ=None, pid=None) -> "Log":
+    def from_environ(cls, agent: str, instance: str = "", environ=None, pid=None,
+                     stream=None) -> "Log":
+        """``stream`` is the agent's stderr; messages go there only when it is a terminal."""
         env = os.environ if environ is None else environ
         pid = os.getpid() if pid is None else pid
         tag = f"{agent}({instance})[{pid}]" if instance else f"{agent}[{pid}]"
         facility = env.get("HA_LOGFACILITY") or env.get("PCMK_logfacility") or None
         if facility is not None and facility.lower() in ("none", "no", "off", "false", "0"):
             facility = None
+        stream = sys.stderr if stream is None else stream
         try:
-            interactive = sys.stderr.isatty()
+            interactive = stream.isatty()
         except (AttributeError, ValueError):
             interactive = False
         return cls(tag,
@@ -65,7 +69,7 @@ class Log:
                    debuglog=env.get("HA_DEBUGLOG"),
                    facility=facility,
                    debug=env.get("HA_debug", "0").strip() == "1",
-                   to_stderr=interactive)
+                   to_stderr=interactive, stream=stream)
 
     def hide(self, secret) -> None:
         """Mask ``secret`` in every later message (passwords, tokens)."""
@@ -111,7 +115,7 @@ class Log:
         if self.facility:
             self._syslog(level, f"{level.upper()}: {text}")
         if self.to_stderr:
-            sys.stderr.write(line + "\n")
+            self.stream.write(line + "\n")
 
     def debug_text(self, text: str) -> None:
         """A multi-line debug record (a traceback), masked; only to the debug

@@ -41,6 +41,12 @@ class Identity:
     cmdline_contains: Sequence[str] = field(default_factory=tuple)
     user: Optional[str] = None
 
+    def __post_init__(self):
+        # an identity that matches any process would let a stale pid file
+        # point stop() at an unrelated process
+        if self.exe is None and not self.cmdline_contains:
+            raise ValueError("an Identity needs exe or cmdline_contains")
+
     def matches(self, proc) -> bool:
         import psutil
 

@@ -123,8 +123,6 @@ def test_agent_deadline_in_a_fresh_process_comes_from_crm_meta_timeout():
     assert elapsed >= 2.0, f"the agent gave up far too early: {elapsed:.2f}s"
 
 
-@pytest.mark.xfail(strict=True, reason="ocfpy/agent.py:119 starts every agent's deadline at _STARTED "
-                   "(module import time, line 58): in a long-lived process the budget is already spent")
 def test_agent_deadline_is_measured_from_the_start_of_the_invocation():
     # In a long-lived process (tests, the testing toolkit) an agent built now
     # must get the whole budget, not a budget that started when ocfpy.agent was imported.

@@ -177,8 +177,6 @@ def test_malformed_private_value_is_not_repeated_in_the_exit_reason():
     assert "12x34-secret" not in res.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="ocfpy/agent.py:207-211 registers private values with log.hide "
-                   "only after parse_all ran under the tracer, which logged parse() -> '<secret>'")
 def test_trace_ra_writes_a_trace_of_the_agent_to_the_trace_file(tmp_path):
     trace = tmp_path / "trace.out"
     res = run_agent(Tracing, "start", params={"password": "tr4ce-secret"},

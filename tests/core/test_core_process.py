@@ -275,11 +275,8 @@ def test_alive_is_false_for_a_zombie_and_true_for_a_running_child():
         child.wait()
 
 
-@pytest.mark.xfail(strict=True, reason="ocfpy/process.py:44-66 Identity() with no criterion matches any "
-                   "live process, so a stale pid file makes stop() signal an unrelated process")
-def test_an_empty_identity_matches_nothing(tmp_path):
-    # A pid file that points at any live process must not make it "ours" just
-    # because no criterion was given.
-    pidfile = tmp_path / "any.pid"
-    pidfile.write_text(f"{os.getpid()}\n")
-    assert process.find(pidfile, Identity()) is None
+def test_an_identity_without_exe_or_cmdline_is_refused():
+    # An identity that matched any live process would let a stale pid file
+    # point stop() at an unrelated process: it cannot even be built.
+    with pytest.raises(ValueError):
+        Identity()

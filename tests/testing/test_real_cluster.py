@@ -21,13 +21,20 @@ from ocfpy.testing.cluster import Cluster, _alive, missing_requirements
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.netns]
 
+# state files set explicitly (each node has its own /run), so the tests do not
+# depend on the agents' default location
+STATE = "/run/ocfpy-test/{id}.state"
 DUMMY = ('<primitive id="{id}" class="ocf" provider="ocfpy" type="dummy">'
+         '<instance_attributes id="{id}-ia"><nvpair id="{id}-ia-state" name="state" '
+         'value="/run/ocfpy-test/{id}.state"/></instance_attributes>'
          '<operations><op id="{id}-monitor-1s" name="monitor" interval="1s" timeout="20s"/>'
          '</operations></primitive>')
 STATEFUL_CLONE = (
     '<clone id="{id}-clone"><meta_attributes id="{id}-clone-meta">'
     '<nvpair id="{id}-clone-promotable" name="promotable" value="true"/></meta_attributes>'
-    '<primitive id="{id}" class="ocf" provider="ocfpy" type="stateful"><operations>'
+    '<primitive id="{id}" class="ocf" provider="ocfpy" type="stateful">'
+    '<instance_attributes id="{id}-ia"><nvpair id="{id}-ia-state" name="state" '
+    'value="/run/ocfpy-test/{id}.state"/></instance_attributes><operations>'
     '<op id="{id}-mon-p" name="monitor" interval="1s" timeout="20s" role="Promoted"/>'
     '<op id="{id}-mon-u" name="monitor" interval="2s" timeout="20s" role="Unpromoted"/>'
     '</operations></primitive></clone>')
@@ -158,7 +165,7 @@ def test_dummy_resource_starts_and_state_read_from_crm_mon(real_cluster_clean):
     assert st["nodes"] == ["node1"]
     assert st["role"] == "Started"
     assert st["failed"] is False and st["failures"] == []
-    assert c.run(["cat", "/run/ocfpy/dummy-d1.state"]).returncode == 0
+    assert c.run(["cat", STATE.format(id="d1")]).returncode == 0
     assert c.resource_state("no-such-resource")["exists"] is False
 
 
@@ -167,7 +174,7 @@ def test_injected_failure_is_detected_and_recovered(real_cluster_clean):
     _create(c, DUMMY.format(id="d2"))
     c.wait_for(lambda mon: c.resource_state("d2", mon)["active"], timeout=10)
     t0 = time.monotonic()
-    c.run(["rm", "-f", "/run/ocfpy/dummy-d2.state"])  # the "service" dies
+    c.run(["rm", "-f", STATE.format(id="d2")])  # the "service" dies
     c.wait_for(lambda mon: c.resource_state("d2", mon)["failed"], timeout=10)
     detected = time.monotonic() - t0
     c.wait_for(lambda mon: (c.resource_state("d2", mon)["active"]
@@ -178,7 +185,7 @@ def test_injected_failure_is_detected_and_recovered(real_cluster_clean):
         detected, time.monotonic() - t0))
     assert st["active"] and st["nodes"] == ["node1"]
     assert [(f["op"], f["rc"]) for f in st["failures"]] == [("monitor", 7)]
-    assert c.run(["test", "-e", "/run/ocfpy/dummy-d2.state"], check=False).returncode == 0
+    assert c.run(["test", "-e", STATE.format(id="d2")], check=False).returncode == 0
 
 
 def test_reset_gives_a_clean_cib(real_cluster_clean):
@@ -230,7 +237,7 @@ def test_three_node_promotable_clone_recovers_from_promoted_failure(real_cluster
     promoted = st["promoted"][0]
     assert sorted(r for r in st["roles"].values()) == ["Promoted", "Unpromoted", "Unpromoted"]
     t0 = time.monotonic()
-    c.run(["rm", "-f", "/run/ocfpy/stateful-s1.state"], node=promoted)
+    c.run(["rm", "-f", STATE.format(id="s1")], node=promoted)
     c.wait_for(lambda mon: c.resource_state("s1-clone", mon)["failed"], timeout=15)
     c.wait_for(lambda mon: one_promoted_all_running(mon)
                and c.resource_state("s1-clone", mon)["failed"], timeout=20)
