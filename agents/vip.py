@@ -156,8 +156,6 @@ stay on a node without gateways."""
         Action("meta-data", timeout=5),
     )
 
-    STATE_DIR = "/run/ocfpy"
-
     # -- checks -----------------------------------------------------------------------
     def validate_config(self):
         address, _, scope = self.ip.partition("%")
@@ -223,8 +221,10 @@ stay on a node without gateways."""
         return self._link
 
     def state_file(self, kind: str) -> str:
-        who = self.invocation.instance or "vip-" + self.address.replace(":", "_")
-        return os.path.join(self.STATE_DIR, f"vip-{who}.{kind}")
+        """Under HA_VARRUN (the framework's state_path); by address when run by hand."""
+        if self.invocation.instance:
+            return self.state_path(kind)
+        return self.state_path(f"{self.address.replace(':', '_')}.{kind}")
 
     def configured(self) -> list:
         """Our address where it is: on nic, or anywhere when nic is unset."""
@@ -446,7 +446,6 @@ stay on a node without gateways."""
                 os._exit(0)
         started = _start_time(pid)
         if started:
-            os.makedirs(self.STATE_DIR, exist_ok=True)
             with open(self.state_file("announce"), "w") as fh:
                 fh.write(f"{pid} {started}\n")
 

@@ -182,8 +182,9 @@ class Netlink:
         return list(self._replies(self._send(msg_type, NLM_F_REQUEST | NLM_F_DUMP, payload)))
 
     def get(self, msg_type: int, payload: bytes) -> list:
-        """A single (non-dump) request."""
-        return list(self._replies(self._send(msg_type, NLM_F_REQUEST, payload)))
+        """A single (non-dump) request. NLM_F_ACK makes the kernel close the
+        answer with an ACK, which tells us it is complete."""
+        return list(self._replies(self._send(msg_type, NLM_F_REQUEST | NLM_F_ACK, payload)))
 
     def change(self, msg_type: int, flags: int, payload: bytes) -> None:
         """A request that changes something; waits for the kernel's ACK."""

@@ -660,7 +660,9 @@ class Cluster:
         import pwd
         base = self._path(n.name)
         ha = (pwd.getpwnam("hacluster").pw_uid, grp.getgrnam("haclient").gr_gid)
-        ours = set(p.name for p in (self.ocf_root / "resource.d").iterdir())
+        # providers installed into the cluster hold files; empty directories are
+        # only mount points an earlier node made for the host's providers
+        ours = set(p.name for p in (self.ocf_root / "resource.d").iterdir() if any(p.iterdir()))
         binds = []
         host_rd = HOST_OCF_ROOT / "resource.d"
         if host_rd.is_dir():

@@ -78,9 +78,33 @@ def significant(operations) -> list:
     return [tuple(op) for op in operations if op[1] in ("start", "stop", "promote", "demote")]
 
 
+def normalized(result: ScenarioResult) -> ScenarioResult:
+    """The result with nodes renamed by what happened to them, not by name.
+
+    Which of several equal-scored nodes gets promoted first is a tie-break
+    each implementation makes its own way; the scenario is the same if the
+    node that was promoted first ("first-promoted") and the others
+    ("other-1", "other-2", ... ordered by their operations) behave the same.
+    """
+    ops = significant(result.operations)
+    first = [n for n, r in sorted(result.roles_before.items()) if r == "Promoted"]
+    others = sorted((n for n in result.roles_before if n not in first),
+                    key=lambda n: ([op[1:] for op in ops if op[0] == n], result.roles_after.get(n, "")))
+    names = {n: "first-promoted" if i == 0 else f"first-promoted-{i}" for i, n in enumerate(first)}
+    names.update({n: f"other-{i + 1}" for i, n in enumerate(others)})
+    rename = lambda n: names.get(n, n)  # noqa: E731
+    return ScenarioResult(result.name,
+                          {rename(n): r for n, r in result.roles_before.items()},
+                          {rename(n): r for n, r in result.roles_after.items()},
+                          rename(result.failed_node),
+                          [(rename(op[0]), *op[1:]) for op in result.operations])
+
+
 def compare(a: ScenarioResult, b: ScenarioResult) -> list:
     """Differences between two results of the same scenario ([] when they agree):
-    roles before and after, and per node the sequence of significant operations."""
+    roles before and after, and per node the sequence of significant operations,
+    with nodes matched by their part in the scenario (see :func:`normalized`)."""
+    a, b = normalized(a), normalized(b)
     problems = []
     for what in ("roles_before", "roles_after", "failed_node"):
         if getattr(a, what) != getattr(b, what):
@@ -156,3 +180,103 @@ class FakeBackend:
 
     def remove(self, resource):
         self.schedulers.pop(resource).stop_all()
+
+
+# A wrapper agent records every call on a real node as "<node> <action> <rc>",
+# because the CIB keeps only the last operation of each kind.
+_RECORDER = """#!/bin/sh
+# ocfpy scenario recorder: runs {agent} and logs each call
+{agent} "$@"
+rc=$?
+echo "${{OCF_RESKEY_CRM_meta_on_node:-?}} $1 $rc" >> {log}
+exit $rc
+"""
+RECORDER_LOG = "/var/lib/pacemaker/ocfpy-scenario-calls.log"
+
+
+class RealBackend:
+    """:class:`PromotableBackend` on a real cluster (:class:`~ocfpy.testing.cluster.Cluster`).
+
+    The agent runs under Pacemaker through a recording wrapper installed as
+    ``ocf:scenario:<type>``; failures are injected with ``crm_resource --fail``
+    (a failed monitor, as the fake's scheduler injects it).
+    """
+
+    def __init__(self, cluster, timeout: float = 60.0):
+        self.cluster = cluster
+        self.nodes = list(cluster.node_names)
+        self.timeout = timeout
+
+    def _install_recorder(self, agent: str) -> str:
+        import tempfile
+        from pathlib import Path
+
+        _, provider, kind = agent.split(":")
+        script = _RECORDER.format(agent=f"/usr/lib/ocf/resource.d/{provider}/{kind}", log=RECORDER_LOG)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / kind
+            path.write_text(script)
+            self.cluster.install_file(path, kind, provider="scenario")
+        for node in self.nodes:
+            self.cluster.run(["rm", "-f", RECORDER_LOG], node=node)
+        return kind
+
+    def _settled_with_one_promoted(self, resource):
+        def check(mon):
+            state = self.cluster.resource_state(f"{resource}-clone", mon)
+            roles = state["roles"]
+            return (not state["pending"] and len(roles) == len(self.nodes)
+                    and sorted(roles.values()).count("Promoted") == 1
+                    and all(r in ("Promoted", "Unpromoted") for r in roles.values()))
+        return check
+
+    def create_promotable(self, resource, agent, promoted_max=1, notify=True, params=None):
+        from xml.sax.saxutils import quoteattr
+
+        kind = self._install_recorder(agent)
+        nvpairs = "".join(
+            f'<nvpair id={quoteattr(f"{resource}-ia-{k}")} name={quoteattr(k)} value={quoteattr(str(v))}/>'
+            for k, v in (params or {}).items())
+        xml = (f'<clone id="{resource}-clone"><meta_attributes id="{resource}-clone-meta">'
+               f'<nvpair id="{resource}-clone-promotable" name="promotable" value="true"/>'
+               f'<nvpair id="{resource}-clone-promoted-max" name="promoted-max" value="{promoted_max}"/>'
+               f'<nvpair id="{resource}-clone-notify" name="notify" value="{str(notify).lower()}"/>'
+               f'</meta_attributes>'
+               f'<primitive id="{resource}" class="ocf" provider="scenario" type="{kind}">'
+               f'<instance_attributes id="{resource}-ia">{nvpairs}</instance_attributes>'
+               f'<operations>'
+               f'<op id="{resource}-mon-p" name="monitor" interval="10s" role="Promoted"/>'
+               f'<op id="{resource}-mon-u" name="monitor" interval="11s" role="Unpromoted"/>'
+               f'</operations></primitive></clone>')
+        self.cluster.run(["cibadmin", "--create", "-o", "resources", "--xml-text", xml])
+        self.cluster.wait_for(self._settled_with_one_promoted(resource), timeout=self.timeout)
+
+    def roles(self, resource):
+        roles = self.cluster.resource_state(f"{resource}-clone")["roles"]
+        return {node: roles.get(node, "Stopped") for node in self.nodes}
+
+    def fail(self, resource, node, rc=1):
+        self.cluster.run(["crm_resource", "--fail", "--resource", resource, "--node", node])
+        # first the failure shows, then the recovery settles
+        self.cluster.wait_for(lambda mon: self.cluster.resource_state(f"{resource}-clone", mon)["failed"],
+                              timeout=self.timeout)
+        self.cluster.wait_for(self._settled_with_one_promoted(resource), timeout=self.timeout)
+        self.cluster.wait_settled(timeout=self.timeout)
+
+    def operations(self, resource):
+        ops = []
+        for node in self.nodes:
+            text = self.cluster.run(["cat", RECORDER_LOG], node=node, check=False).stdout
+            for line in text.splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[2].lstrip("-").isdigit():
+                    ops.append((node, parts[1], int(parts[2])))
+        return ops
+
+    def remove(self, resource):
+        self.cluster.run(["crm_resource", "--resource", f"{resource}-clone", "--set-parameter",
+                          "target-role", "--meta", "--parameter-value", "Stopped"])
+        self.cluster.wait_for(lambda mon: not self.cluster.resource_state(f"{resource}-clone", mon)["active"],
+                              timeout=self.timeout)
+        self.cluster.run(["cibadmin", "--delete", "-o", "resources", "--xml-text",
+                          f'<clone id="{resource}-clone"/>'])
