@@ -81,9 +81,11 @@ health check):
 with resource-stickiness below that score, and a recurring monitor with
 role=Stopped so that the other nodes publish their attribute too:
   pcs resource op add VIP monitor interval=10s role=Stopped
-A monitor at OCF_CHECK_LEVEL 10 or more also fails (1) while the check is down;
-that restarts and moves the resource, so use it only when the address must not
-stay on a node without gateways."""
+Opt-in: a monitor at OCF_CHECK_LEVEL 10 or more also fails (1) while the check
+is down, e.g. pcs resource op add VIP monitor interval=30s OCF_CHECK_LEVEL=10;
+that restarts and moves the resource (and, when every node has lost its
+gateways, keeps restarting it), so use it only when the address must not stay
+on a node without gateways. Each monitor of any depth counts as one check."""
 
     # -- the address ----------------------------------------------------------------
     ip = IPAddress("ip", required=True, unique_group="address",
@@ -150,8 +152,9 @@ stay on a node without gateways."""
     actions = (
         Action("start", timeout=20),
         Action("stop", timeout=20),
+        # The deeper check (OCF_CHECK_LEVEL=10, gateways) is not advertised: pcs
+        # would create it by default, and it restarts the resource on gateway loss.
         Action("monitor", timeout=20, interval=10, depth=0),
-        Action("monitor", timeout=20, interval=30, depth=10),
         Action("validate-all", timeout=20),
         Action("meta-data", timeout=5),
     )
@@ -398,38 +401,41 @@ stay on a node without gateways."""
         return not link.flags & 0x88 and len(link.mac) == 6    # IFF_LOOPBACK | IFF_NOARP
 
     def announce(self, link, rounds: int, background: bool):
-        """Gratuitous ARP / unsolicited NA: the first round now, the rest after
-        arp_interval steps, in a detached child when ``background``."""
+        """Gratuitous ARP / unsolicited NA: the first round now, the rest
+        arp_interval apart, in a detached child when ``background`` (the child
+        also owns the socket, whose close costs a ~20 ms RCU grace period)."""
         if rounds <= 0 or not self.announces(link):
             return
         from ocfpy.net import announce
 
         interval = self.arp_interval / 1000.0
         if self.is_v6:
-            def send(count):
-                return announce.send_na(link.index, link.mac, self.address, count, interval)
+            sender = announce.Na(link.index, link.mac, self.address)
         else:
             mode = self.arp_mode
             if self.invocation.params.get("arp_mode") is None and "-A" in (self.send_arp_opts or "").split():
                 mode = "reply"
-
-            def send(count):
-                return announce.send_garp(link.name, link.mac, self.address, count, interval, mode)
-        send(1)
+            sender = announce.Garp(link.name, link.mac, self.address, mode)
+        try:
+            sender.round()
+        except BaseException:
+            sender.close()
+            raise
         if rounds == 1:
-            return
-        if not background:
+            sender.close()
+        elif not background:
             self.deadline.sleep(interval)
-            send(rounds - 1)
-            return
-        self.stop_announcer()
+            announce.repeat(sender, rounds - 1, interval, sleep=self.deadline.sleep)
+        else:
+            self.stop_announcer()
 
-        def rest():
-            import time
+            def rest():
+                import time
 
-            time.sleep(interval)
-            send(rounds - 1)
-        self.spawn_announcer(rest)
+                time.sleep(interval)
+                announce.repeat(sender, rounds - 1, interval)
+            self.spawn_announcer(rest)
+            sender.close()     # the child holds the socket now: no grace period here
 
     def spawn_announcer(self, func):
         """Run ``func`` in a detached child; its pid and start time go to a state file

@@ -46,6 +46,11 @@ def must(proc, what):
     return proc
 
 
+def run(bed, *args, **kw):
+    """An agent call with its output in files (see Bed.agent pipes=False)."""
+    return bed.agent(*args, pipes=False, **kw)
+
+
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -53,7 +58,7 @@ def median(values):
 # -------------------------------------------------------------- 1. imports
 def import_costs(bed) -> dict:
     """Cumulative import times (ms) of the monitor path and of pyroute2."""
-    must(bed.agent("a", "start", **PARAMS), "vip start")
+    must(run(bed, "a", "start", **PARAMS), "vip start")
     env = bed.agent_env(RECURRING, **PARAMS)
 
     def importtime(argv, module, ns=True):
@@ -78,7 +83,7 @@ def import_costs(bed) -> dict:
         "socket (avoided)": importtime([sys.executable, "-IS", "-X", "importtime", "-c", "import socket"],
                                        "socket"),
     }
-    must(bed.agent("a", "stop", **PARAMS), "vip stop")
+    must(run(bed, "a", "stop", **PARAMS), "vip stop")
     return out
 
 
@@ -101,14 +106,14 @@ def action_times(bed, runs) -> dict:
     for _ in range(runs):
         for name, program in (("vip", None), ("IPaddr2", IPADDR2)):
             res[f"{name} probe (not running)"].append(timed(
-                lambda: bed.agent("a", "monitor", program=program, **PARAMS)))
+                lambda: run(bed, "a", "monitor", program=program, **PARAMS)))
             res[f"{name} start"].append(timed(
-                lambda: must(bed.agent("a", "start", program=program, **PARAMS), f"{name} start")))
+                lambda: must(run(bed, "a", "start", program=program, **PARAMS), f"{name} start")))
             res[f"{name} monitor"].append(timed(
-                lambda: must(bed.agent("a", "monitor", program=program, env=RECURRING, **PARAMS),
+                lambda: must(run(bed, "a", "monitor", program=program, env=RECURRING, **PARAMS),
                              f"{name} monitor")))
             res[f"{name} stop"].append(timed(
-                lambda: must(bed.agent("a", "stop", program=program, **PARAMS), f"{name} stop")))
+                lambda: must(run(bed, "a", "stop", program=program, **PARAMS), f"{name} stop")))
         res["pyroute2 add (python + import)"].append(timed(lambda: must(subprocess.run(
             ns + [sys.executable, "-c", PYROUTE2_CYCLE, "add"], capture_output=True, text=True), "pyroute2")))
         res["pyroute2 del (python + import)"].append(timed(lambda: must(subprocess.run(
@@ -140,18 +145,18 @@ def prime(bed, mac):
 
 def agent_failover(bed, program):
     mac_a, mac_b = bed.mac("a"), bed.mac("b")
-    must(bed.agent("a", "start", program=program, **PARAMS), "start a")
+    must(run(bed, "a", "start", program=program, **PARAMS), "start a")
     prime(bed, mac_a)
     probe = bed.probe("c", VIP, duration=3.0)
     try:
         time.sleep(0.8)
         t0 = time.monotonic()
-        must(bed.agent("a", "stop", program=program, **PARAMS), "stop a")
-        must(bed.agent("b", "start", program=program, **PARAMS), "start b")
+        must(run(bed, "a", "stop", program=program, **PARAMS), "stop a")
+        must(run(bed, "b", "start", program=program, **PARAMS), "start b")
         takeover = watch_takeover(bed, mac_b, t0, 2.0)
     finally:
         result = bed.probe_result(probe)
-    must(bed.agent("b", "stop", program=program, **PARAMS), "stop b")
+    must(run(bed, "b", "stop", program=program, **PARAMS), "stop b")
     bed.sh("c", "ip", "neigh", "flush", "dev", "eth0", check=False)
     return result["outage_ms"], takeover
 
@@ -199,8 +204,10 @@ def keepalived_failover(bed, sig):
         try:
             time.sleep(0.8)
             t0 = time.monotonic()
-            # keepalived forks a VRRP child; signal the whole family, by pid
-            for pid in [procs["a"].pid] + _children(procs["a"].pid):
+            # keepalived forks a VRRP child; signal the whole family by pid, the
+            # children first: a child whose parent died first gets SIGTERM from
+            # its parent-death signal and would leave gracefully
+            for pid in _children(procs["a"].pid)[::-1] + [procs["a"].pid]:
                 try:
                     os.kill(pid, sig)
                 except ProcessLookupError:

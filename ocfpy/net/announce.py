@@ -50,30 +50,78 @@ def announcement_frames(mac: bytes, ip: str, mode: str = "request_reply") -> lis
     return frames
 
 
-def _packet_socket(nic: str):
-    sock = _socket.socket(_socket.AF_PACKET, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
-                          _socket.htons(ETH_P_ARP))
-    sock.bind((nic, ETH_P_ARP))
+def packet_socket(nic=None):
+    """An AF_PACKET socket. Created with protocol 0 it has no receive hook, so
+    sending (sendto with (nic, ETH_P_ARP)) costs no RCU grace period; binding
+    to ``nic`` for ARP adds the hook (to listen). Closing any packet socket waits
+    for a grace period (~20 ms here): ``Garp`` lets a background child own it."""
+    sock = _socket.socket(_socket.AF_PACKET, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, 0)
+    if nic is not None:
+        sock.bind((nic, ETH_P_ARP))
     return sock
+
+
+class Garp:
+    """Gratuitous ARP rounds for one address; ``round()`` sends one round."""
+
+    def __init__(self, nic: str, mac: bytes, ip: str, mode: str = "request_reply"):
+        self.nic = nic
+        self.frames = announcement_frames(mac, ip, mode)
+        self.sock = packet_socket()
+
+    def round(self) -> int:
+        for frame in self.frames:
+            self.sock.sendto(frame, (self.nic, ETH_P_ARP))
+        return len(self.frames)
+
+    def close(self):
+        self.sock.close()
+
+
+class Na:
+    """Unsolicited neighbour advertisements for one IPv6 address (after DAD:
+    binding to a tentative address fails)."""
+
+    def __init__(self, ifindex: int, mac: bytes, ip: str):
+        self.ifindex = ifindex
+        self.packet = na_packet(ip, mac)
+        self.sock = _socket.socket(_socket.AF_INET6, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
+                                   _socket.IPPROTO_ICMPV6)
+        try:
+            self.sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_IF, ifindex)
+            self.sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_HOPS, 255)
+            self.sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS, 255)
+            self.sock.bind((ip, 0, 0, ifindex if ip.lower().startswith("fe8") else 0))
+        except OSError:
+            self.sock.close()
+            raise
+
+    def round(self) -> int:
+        self.sock.sendto(self.packet, (ALL_NODES, 0, 0, self.ifindex))
+        return 1
+
+    def close(self):
+        self.sock.close()
+
+
+def repeat(sender, count: int, interval: float, sleep=time.sleep) -> int:
+    """``count`` rounds of ``sender`` ``interval`` seconds apart, then close it."""
+    sent = 0
+    try:
+        for i in range(count):
+            if i:
+                sleep(interval)
+            sent += sender.round()
+    finally:
+        sender.close()
+    return sent
 
 
 def send_garp(nic: str, mac: bytes, ip: str, count: int, interval: float,
               mode: str = "request_reply", sleep=time.sleep) -> int:
     """Send ``count`` rounds of gratuitous ARP ``interval`` seconds apart; returns
     the number of frames sent."""
-    frames = announcement_frames(mac, ip, mode)
-    sent = 0
-    sock = _packet_socket(nic)
-    try:
-        for i in range(count):
-            if i:
-                sleep(interval)
-            for frame in frames:
-                sock.send(frame)
-                sent += 1
-    finally:
-        sock.close()
-    return sent
+    return repeat(Garp(nic, mac, ip, mode), count, interval, sleep)
 
 
 def na_packet(ip: str, mac: bytes) -> bytes:
@@ -84,24 +132,8 @@ def na_packet(ip: str, mac: bytes) -> bytes:
 
 
 def send_na(ifindex: int, mac: bytes, ip: str, count: int, interval: float, sleep=time.sleep) -> int:
-    """Send ``count`` unsolicited NAs for ``ip`` to all nodes; the VIP must have
-    finished DAD (binding to a tentative address fails). Returns the number sent."""
-    sock = _socket.socket(_socket.AF_INET6, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC,
-                          _socket.IPPROTO_ICMPV6)
-    try:
-        sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_IF, ifindex)
-        sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_HOPS, 255)
-        sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS, 255)
-        scope = ifindex if ip.lower().startswith("fe8") else 0
-        sock.bind((ip, 0, 0, scope))
-        packet = na_packet(ip, mac)
-        for i in range(count):
-            if i:
-                sleep(interval)
-            sock.sendto(packet, (ALL_NODES, 0, 0, ifindex))
-    finally:
-        sock.close()
-    return count
+    """Send ``count`` unsolicited NAs for ``ip`` to all nodes; returns the number sent."""
+    return repeat(Na(ifindex, mac, ip), count, interval, sleep)
 
 
 def find_duplicate(nic: str, mac: bytes, ip: str, probes: int = 3, interval: float = 0.1,
@@ -113,7 +145,7 @@ def find_duplicate(nic: str, mac: bytes, ip: str, probes: int = 3, interval: flo
 
     packed = _socket.inet_pton(_socket.AF_INET, ip)
     probe = arp_frame(ARP_REQUEST, mac, b"\0\0\0\0", ZERO_MAC, packed)
-    sock = _packet_socket(nic)
+    sock = packet_socket(nic)
     try:
         end = time.monotonic() + probes * interval + wait
         next_probe, sent = time.monotonic(), 0

@@ -305,3 +305,72 @@ def test_monitor_does_not_import_pyroute2_or_socket(bed):
     assert "vip" in modules and "ocfpy.net.addr" in modules
     assert not {m for m in modules if m.startswith("pyroute2")}
     assert "socket" not in modules and "enum" not in modules
+
+
+ARP_LISTENER = """
+import json, select, socket, sys, time
+ip = socket.inet_aton(sys.argv[1])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind(("eth0", 0x0806))
+print("ready", flush=True)
+seen, end = [], time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    if select.select([s], [], [], 0.05)[0]:
+        f = s.recv(2048)
+        if f[28:32] == ip and f[38:42] == ip:      # sender = target = the VIP: an announcement
+            seen.append([int.from_bytes(f[20:22], "big"), f[22:28].hex(":")])
+print(json.dumps(seen))
+"""
+
+
+def capture_announcements(bed, vip, seconds, action):
+    """Gratuitous ARPs for ``vip`` the client sees while ``action()`` runs and after."""
+    proc = subprocess.Popen(["ip", "netns", "exec", bed.ns("c"), sys.executable, "-c", ARP_LISTENER,
+                             vip, str(seconds)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        action()
+        out, _ = proc.communicate(timeout=seconds + 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("mode, ops", [("request_reply", [1, 2]), ("reply", [2]), ("request", [1])])
+def test_gratuitous_arp_rounds_and_modes(bed, mode, ops):
+    vip, mac = "192.0.2.55", bed.mac("b")
+    seen = capture_announcements(bed, vip, 1.5, lambda: ok(bed.agent(
+        "b", "start", ip=vip, arp_count=4, arp_interval=100, arp_mode=mode)))
+    assert seen == [[op, mac] for _ in range(4) for op in ops], seen
+
+
+def test_send_arp_opts_dash_a_means_reply_mode(bed):
+    vip = "192.0.2.56"
+    seen = capture_announcements(bed, vip, 1.0, lambda: ok(bed.agent(
+        "b", "start", ip=vip, arp_count=2, arp_interval=100, send_arp_opts="-A")))
+    assert [op for op, _ in seen] == [2, 2]
+
+
+def test_stop_ends_background_announcements(bed):
+    """A late gratuitous ARP from the old node would pull the address back."""
+    vip = "192.0.2.57"
+
+    def start_then_stop():
+        ok(bed.agent("a", "start", ip=vip, arp_count=10, arp_interval=200))
+        time.sleep(0.3)
+        ok(bed.agent("a", "stop", ip=vip))
+    seen = capture_announcements(bed, vip, 2.5, start_then_stop)
+    assert 1 <= len(seen) <= 2 * 4, seen          # 10 rounds would be 20 frames
+
+
+def test_arp_count_refresh_on_monitor(bed):
+    vip = "192.0.2.58"
+    ok(bed.agent("a", "start", ip=vip, arp_count=1))
+    seen = capture_announcements(bed, vip, 1.0, lambda: ok(bed.agent(
+        "a", "monitor", ip=vip, arp_count_refresh=2, arp_interval=50, env=RECURRING)))
+    assert len(seen) == 4, seen
+    seen = capture_announcements(bed, vip, 0.5, lambda: ok(bed.agent(
+        "a", "monitor", ip=vip, arp_count_refresh=2)))         # a probe sends nothing
+    assert seen == []

@@ -123,14 +123,24 @@ class Bed:
         env.update({k: str(v) for k, v in (action_env or {}).items()})
         return env
 
-    def agent(self, node, action, *, env=None, program=None, timeout=30, **params):
+    def agent(self, node, action, *, env=None, program=None, timeout=30, pipes=True, **params):
         """Run the vip agent (or ``program``, e.g. IPADDR2) in ``node``'s
-        namespace; ``node`` None runs it on the host (for network_namespace)."""
+        namespace; ``node`` None runs it on the host (for network_namespace).
+
+        ``pipes=False`` collects the output through files instead: a helper the
+        agent leaves running in the background (IPaddr2's send_arp) then cannot
+        hold the pipe open and stretch the measured time."""
         argv = [str(program or self.agent_path), action]
         if node is not None:
             argv = ["ip", "netns", "exec", self.ns(node), *argv]
-        return subprocess.run(argv, env=self.agent_env(env, **params), capture_output=True,
-                              text=True, timeout=timeout)
+        env = self.agent_env(env, **params)
+        if pipes:
+            return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            rc = subprocess.run(argv, env=env, stdout=out, stderr=err, timeout=timeout).returncode
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(argv, rc, out.read(), err.read())
 
     # -- observations ---------------------------------------------------------------------
     def mac(self, node, dev="eth0") -> str:
