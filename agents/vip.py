@@ -79,8 +79,12 @@ when every node lost them (no round-robin flapping as with neutron's VRRP
 health check):
   pcs constraint location VIP rule score=1000 VIP-gw-ok eq 1
 with resource-stickiness below that score, and a recurring monitor with
-role=Stopped so that the other nodes publish their attribute too:
-  pcs resource op add VIP monitor interval=10s role=Stopped
+role=Stopped so that the other nodes publish their attribute too, checking a
+little more often than the active node so that, when every node loses the
+gateways, the others report it first and the address does not follow a node
+that only looks healthy for one more round:
+  pcs resource op add VIP monitor interval=9s role=Stopped
+(next to the active node's monitor interval=10s).
 Opt-in: a monitor at OCF_CHECK_LEVEL 10 or more also fails (1) while the check
 is down, e.g. pcs resource op add VIP monitor interval=30s OCF_CHECK_LEVEL=10;
 that restarts and moves the resource (and, when every node has lost its
