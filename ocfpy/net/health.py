@@ -18,7 +18,8 @@ import time
 UP, DOWN = "up", "down"
 
 
-def _checksum(data: bytes) -> int:
+def icmp_checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071) of an ICMP message."""
     if len(data) % 2:
         data += b"\0"
     total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
@@ -32,7 +33,7 @@ def _echo(family: int, ident: int, seq: int) -> bytes:
     body = ident.to_bytes(2, "big") + seq.to_bytes(2, "big") + b"ocfpy-vip-gw"
     if family == _socket.AF_INET6:     # the kernel computes ICMPv6 checksums
         return bytes((kind, 0, 0, 0)) + body
-    csum = _checksum(bytes((kind, 0, 0, 0)) + body)
+    csum = icmp_checksum(bytes((kind, 0, 0, 0)) + body)
     return bytes((kind, 0)) + csum.to_bytes(2, "big") + body
 
 

@@ -71,7 +71,7 @@ def test_neighbour_advertisement_layout():
 
 def test_icmp_checksum_verifies():
     pkt = health._echo(rtnl.AF_INET, 0x1234, 7)
-    assert health._checksum(pkt) == 0
+    assert health.icmp_checksum(pkt) == 0
 
 
 def test_hysteresis_fall_and_rise(tmp_path):

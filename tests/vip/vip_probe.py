@@ -16,14 +16,9 @@ import socket
 import sys
 import time
 
+from ocfpy.net.health import icmp_checksum as checksum
 
-def checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+
 
 
 def main(ip: str, duration: float, interval: float) -> dict:
