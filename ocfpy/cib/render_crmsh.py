@@ -27,6 +27,7 @@ from ocfpy.cib.model import (
     Clone, Colocation, ColocationSet, Config, Group, Location, Op, Order, OrderSet,
     Primitive, ResourceSet, Rule, normalize_score,
 )
+from ocfpy.cib.render_script import ScriptRenderer
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, Target
 
 
@@ -47,24 +48,13 @@ def _score(s) -> str:
     return {"INFINITY": "inf", "-INFINITY": "-inf"}.get(s, s)
 
 
-class _Crm:
+class _Crm(ScriptRenderer):
     def __init__(self, config: Config, target: Target):
-        self.c = config
-        self.t = target
+        super().__init__(config, target)
         self.lines: List[str] = []
 
     def op(self, op: Op) -> List[str]:
-        out = ["op", _q(op.name), _q(f"interval={op.interval}")]
-        if op.timeout:
-            out.append(_q(f"timeout={op.timeout}"))
-        if op.role:
-            out.append(_q(f"role={self.t.role(op.role)}"))
-        if op.on_fail:
-            out.append(_q(f"on-fail={op.on_fail}"))
-        out += _kv(op.options)
-        if op.depth is not None:
-            out.append(_q(f"OCF_CHECK_LEVEL={op.depth}"))
-        return out
+        return ["op", _q(op.name)] + [_q(s) for s in self.op_settings(op)]
 
     def primitive(self, p: Primitive):
         toks = ["primitive", _q(p.id), _q(p.agent)]
@@ -173,15 +163,7 @@ class _Crm:
             if n.utilization:
                 toks += ["utilization"] + _kv(n.utilization)
             self.lines.append(" ".join(toks))
-        for r in cfg.resources:
-            if isinstance(r, Clone):
-                self.clone(r)
-            elif isinstance(r, Group):
-                self.group(r)
-            else:
-                self.primitive(r)
-        for cid, c in zip(ids.constraints, cfg.constraints):
-            self.constraint(cid, c)
+        self.walk(ids)
         if cfg.fencing_levels:
             # crmsh numbers levels by position per target: sort by index
             by_target = {}

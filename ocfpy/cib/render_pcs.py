@@ -33,6 +33,7 @@ from ocfpy.cib.model import (
     Clone, Colocation, ColocationSet, Config, Expression, Group, Location, Op, Order,
     OrderSet, Primitive, ResourceSet, Rule, normalize_score,
 )
+from ocfpy.cib.render_script import ScriptRenderer
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, Target
 
 ForceSpec = Union[bool, str, Iterable[str], Callable[[str], bool]]
@@ -85,25 +86,17 @@ def _neg(score: str) -> bool:
     return score.startswith("-")
 
 
-class _Pcs:
+class _Pcs(ScriptRenderer):
     def __init__(self, config: Config, target: Target, force: Callable[[str], bool]):
-        self.c = config
-        self.t = target
+        super().__init__(config, target)
         self.force = force
         self.cmds: List[List[str]] = []
 
     def op_args(self, op: Op) -> List[str]:
-        out = [op.name, f"interval={op.interval}"]
-        if op.timeout:
-            out.append(f"timeout={op.timeout}")
-        if op.role:
-            out.append(f"role={self.t.role(op.role)}")
-        if op.on_fail:
-            out.append(f"on-fail={op.on_fail}")
-        out += _kv(op.options)
-        if op.depth is not None:
-            out.append(f"OCF_CHECK_LEVEL={op.depth}")
-        return out
+        return [op.name] + self.op_settings(op)
+
+    def primitive(self, p: Primitive):
+        self.create(p)
 
     def create(self, p: Primitive, group: Optional[str] = None,
                clone: Optional[List[str]] = None):
@@ -248,15 +241,7 @@ class _Pcs:
                 self.cmds.append(["node", "attribute", n.name] + _kv(n.attributes))
             if n.utilization:
                 self.cmds.append(["node", "utilization", n.name] + _kv(n.utilization))
-        for r in cfg.resources:
-            if isinstance(r, Clone):
-                self.clone(r)
-            elif isinstance(r, Group):
-                self.group(r)
-            else:
-                self.create(r)
-        for cid, c in zip(ids.constraints, cfg.constraints):
-            self.constraint(cid, c)
+        self.walk(ids)
         for lv in cfg.fencing_levels:
             self.cmds.append(["stonith", "level", "add", str(lv.index), lv.target]
                              + list(lv.devices))
