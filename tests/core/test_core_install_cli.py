@@ -45,6 +45,17 @@ def test_installed_script_runs_this_interpreter_with_IS_and_carries_the_marker(t
     assert inst.MARKER in lines[1] and "ocf:ocfpy:dummy" in lines[1]
 
 
+def test_installed_script_finds_pymysql_and_psutil_without_site_packages(tmp_path):
+    # the galera agent queries mysqld with pymysql; -IS alone would hide it
+    (path,) = inst.install(tmp_path, names=["dummy"])
+    header = "".join(line + "\n" for line in path.read_text().splitlines()
+                     if line.startswith(("import sys", "sys.path")))
+    code = header + "import pymysql, psutil; print(pymysql.__name__, psutil.__name__)"
+    import subprocess
+    out = subprocess.run([sys.executable, "-IS", "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["pymysql", "psutil"], out.stderr
+
+
 def test_install_with_another_python_uses_it_in_the_shebang(tmp_path):
     (path,) = inst.install(tmp_path, names=["dummy"], python="/usr/bin/python3")
     assert path.read_text().startswith("#!/usr/bin/python3 -IS\n")
