@@ -86,3 +86,6 @@ from ocfpy.cib.cli import cib as _cib  # noqa: E402
 main.add_command(_cib)
 from ocfpy.testing.check_cli import check as _check  # noqa: E402
 main.add_command(_check)
+
+from ocfpy.clustercheck import clustercheck as _clustercheck  # noqa: E402
+main.add_command(_clustercheck)

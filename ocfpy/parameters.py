@@ -312,11 +312,14 @@ class User(String):
             raise self.error(codes.ERR_ARGS, f"user {value} does not exist on this node") from None
 
 
-def which(program: str):
-    """Like shutil.which, without importing shutil (hot path)."""
+def which(program: str, path=None):
+    """Like shutil.which, without importing shutil (hot path); ``path``
+    defaults to this process's PATH."""
     if "/" in program:
         return program if os.access(program, os.X_OK) and not os.path.isdir(program) else None
-    for directory in os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(os.pathsep):
+    if path is None:
+        path = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    for directory in path.split(os.pathsep):
         candidate = os.path.join(directory or ".", program)
         if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
             return candidate

@@ -5,8 +5,9 @@ unrelated process. ``find`` therefore checks the process's identity (its
 executable or command line) and ignores stale pid files. ``stop`` sends TERM,
 waits inside the deadline and escalates to KILL, keeping back time for that.
 
-psutil is imported inside the functions that need it (34 ms to import here),
-so agents that only read a state file never pay for it.
+Everything but ``find`` (which returns a psutil.Process) reads /proc directly:
+installed agents run without site-packages (``python -IS``), so psutil is not
+importable there, and it would cost ~34 ms on a monitor anyway.
 
 Example::
 
@@ -20,59 +21,105 @@ Example::
 from __future__ import annotations
 
 import os
-import signal
 import time
-from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 from ocfpy.deadline import Deadline
 
+# No dataclasses/typing/signal (enum) here: monitors import this module (~15 ms).
+SIGTERM, SIGKILL, SIGCONT = 15, 9, 18    # Linux numbers, as SIGTERM/SIGKILL/SIGCONT
 
-@dataclass(frozen=True)
+
 class Identity:
-    """What makes a process ours.
+    """What makes a process ours (immutable).
 
-    ``exe``: the resolved executable path (or its basename) must match;
-    ``cmdline_contains``: each string must appear as an argument (or inside
-    one, for paths embedded in options); ``user``: the process owner.
+    ``exe``: the resolved executable path (or its basename) must match, or
+    the basename of the first command-line argument; ``cmdline_contains``:
+    each string must appear as an argument (or inside one, for paths
+    embedded in options); ``user``: the process owner (real uid).
+    Matching reads /proc directly: no psutil import on the monitor path.
     """
 
-    exe: Optional[str] = None
-    cmdline_contains: Sequence[str] = field(default_factory=tuple)
-    user: Optional[str] = None
+    __slots__ = ("exe", "cmdline_contains", "user")
 
-    def __post_init__(self):
+    def __init__(self, exe: str | None = None, cmdline_contains=(), user: str | None = None):
         # an identity that matches any process would let a stale pid file
         # point stop() at an unrelated process
-        if self.exe is None and not self.cmdline_contains:
+        if exe is None and not cmdline_contains:
             raise ValueError("an Identity needs exe or cmdline_contains")
+        object.__setattr__(self, "exe", exe)
+        object.__setattr__(self, "cmdline_contains", tuple(cmdline_contains))
+        object.__setattr__(self, "user", user)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Identity is immutable: cannot set {name}")
+
+    def __eq__(self, other):
+        if not isinstance(other, Identity):
+            return NotImplemented
+        return (self.exe, self.cmdline_contains, self.user) == (other.exe, other.cmdline_contains, other.user)
+
+    def __hash__(self):
+        return hash((self.exe, self.cmdline_contains, self.user))
+
+    def __repr__(self):
+        return f"Identity(exe={self.exe!r}, cmdline_contains={self.cmdline_contains!r}, user={self.user!r})"
 
     def matches(self, proc) -> bool:
-        import psutil
+        """For a psutil.Process (kept for callers that hold one)."""
+        return self.matches_pid(proc.pid)
 
+    def matches_pid(self, pid: int) -> bool:
+        """True when ``pid`` is a live (non-zombie) process with this identity."""
+        base = f"/proc/{pid}"
         try:
-            with proc.oneshot():
-                if proc.status() == psutil.STATUS_ZOMBIE:
+            if not alive(pid):
+                return False
+            with open(f"{base}/cmdline", "rb") as fh:
+                args = [a.decode("utf-8", "surrogateescape") for a in fh.read().split(b"\0")]
+            if args and args[-1] == "":
+                args.pop()
+            if self.exe is not None and not self._exe_matches(base, args):
+                return False
+            for wanted in self.cmdline_contains:
+                if not any(wanted == a or wanted in a for a in args):
                     return False
-                if self.exe is not None:
-                    exe = proc.exe() or ""
-                    if exe != self.exe and os.path.basename(exe) != os.path.basename(self.exe):
-                        cmd0 = (proc.cmdline() or [""])[0]
-                        if os.path.basename(cmd0) != os.path.basename(self.exe):
-                            return False
-                if self.cmdline_contains:
-                    args = proc.cmdline()
-                    for wanted in self.cmdline_contains:
-                        if not any(wanted == a or wanted in a for a in args):
-                            return False
-                if self.user is not None and proc.username() != self.user:
-                    return False
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            if self.user is not None and _owner(base) != self.user:
+                return False
+        except OSError:
             return False
-        return True
+        return alive(pid)   # still the same process after reading it
+
+    def _exe_matches(self, base: str, args) -> bool:
+        try:
+            exe = os.readlink(f"{base}/exe")
+        except OSError:    # a kernel thread, or not ours to read
+            exe = ""
+        if exe.endswith(" (deleted)"):
+            exe = exe[:-len(" (deleted)")]
+        want = os.path.basename(self.exe)
+        if exe == self.exe or (exe and os.path.basename(exe) == want):
+            return True
+        return bool(args) and os.path.basename(args[0]) == want
 
 
-def read_pidfile(path) -> Optional[int]:
+def _owner(base: str):
+    """The user name of the process's real uid (or the uid as text)."""
+    import pwd
+
+    with open(f"{base}/status") as fh:
+        for line in fh:
+            if line.startswith("Uid:"):
+                uid = int(line.split()[1])
+                break
+        else:
+            return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def read_pidfile(path) -> int | None:
     """The pid in ``path`` (first line), or None when absent or garbage."""
     try:
         with open(path) as fh:
@@ -96,6 +143,15 @@ def remove_pidfile(path) -> None:
         pass
 
 
+def find_pid(pidfile, identity: Identity) -> int | None:
+    """The pid recorded in ``pidfile`` if that process is alive and ours, else
+    None; reads /proc only (no psutil), for monitors."""
+    pid = read_pidfile(pidfile)
+    if pid is None:
+        return None
+    return pid if identity.matches_pid(pid) else None
+
+
 def find(pidfile, identity: Identity):
     """The live process recorded in ``pidfile`` if it is ours, else None.
 
@@ -104,14 +160,13 @@ def find(pidfile, identity: Identity):
     """
     import psutil
 
-    pid = read_pidfile(pidfile)
+    pid = find_pid(pidfile, identity)
     if pid is None:
         return None
     try:
-        proc = psutil.Process(pid)
+        return psutil.Process(pid)
     except psutil.NoSuchProcess:
         return None
-    return proc if identity.matches(proc) else None
 
 
 def _demote(user):
@@ -125,9 +180,9 @@ def _demote(user):
     return entry, sorted(set(groups + [entry.pw_gid]))
 
 
-def start_daemon(argv: Sequence[str], *, pidfile, user: Optional[str] = None,
-                 cwd: Optional[str] = None, env: Optional[dict] = None,
-                 log_path: Optional[str] = None, umask: int = 0o022) -> int:
+def start_daemon(argv, *, pidfile, user: str | None = None,
+                 cwd: str | None = None, env: dict | None = None,
+                 log_path: str | None = None, umask: int = 0o022) -> int:
     """Start ``argv`` detached (own session, stdin from /dev/null, output to
     ``log_path`` or /dev/null) as ``user``, record its pid, return it.
 
@@ -164,50 +219,90 @@ def alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _signal_all(procs, sig) -> None:
-    import psutil
+def start_time(pid: int):
+    """The process's start time (clock ticks since boot, /proc/PID/stat field
+    22), or None when it is gone: with the pid, it names one process."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rpartition(")")[2].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
-    for p in procs:
+
+def descendants(pid: int) -> list:
+    """Pids of ``pid``'s children, grandchildren... (from /proc, no psutil)."""
+    kids = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
         try:
-            p.send_signal(sig)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            with open(f"/proc/{name}/stat") as fh:
+                ppid = int(fh.read().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(name))
+    found, todo = [], [pid]
+    while todo:
+        for child in kids.get(todo.pop(), ()):
+            if child not in found:
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+def _signal_all(pids, sig) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
             pass
 
 
-def terminate(proc, deadline: Deadline, kill_reserve: float = 0.25, tree: bool = True) -> bool:
-    """TERM ``proc`` (and its children when ``tree``), wait, then KILL.
+def terminate(proc, deadline: Deadline, kill_reserve: float = 0.25, tree: bool = True,
+              sig: int = SIGTERM) -> bool:
+    """TERM (or ``sig``) ``proc`` (a pid or a psutil.Process) and its
+    descendants when ``tree``, then CONT (a stopped process would not see
+    ``sig``), wait, then KILL.
 
     The TERM phase may use what is left of ``deadline`` except ``kill_reserve``
     of it (at least 1 s when available) so the KILL always fits. Returns True
-    when no process is left.
+    when no process is left. Each process is signalled only while its start
+    time is the one seen first (a pid reused meanwhile is left alone). Reads
+    /proc: installed agents run without site-packages, so without psutil.
     """
-    import psutil
+    pid = proc if isinstance(proc, int) else proc.pid
+    seen = {p: start_time(p) for p in [pid] + (descendants(pid) if tree else [])}
+    seen = {p: t for p, t in seen.items() if t is not None}
 
-    try:
-        procs = [proc] + (proc.children(recursive=True) if tree else [])
-    except psutil.NoSuchProcess:
-        return True
-    _signal_all(procs, signal.SIGTERM)
+    def live():
+        return [p for p, t in seen.items() if alive(p) and start_time(p) == t]
+
+    _signal_all(live(), sig)
+    # a stopped (SIGSTOP, hung in a debugger) process would keep ``sig``
+    # pending until the KILL: continue it, as systemd does after SIGTERM
+    _signal_all(live(), SIGCONT)
     left = deadline.remaining()
     reserve = min(left, max(1.0, left * kill_reserve))
     term_deadline = Deadline(time.monotonic() + left - reserve)
-    if term_deadline.wait_for(lambda: not any(alive(p.pid) for p in procs), interval=0.05, max_interval=0.5):
+    if term_deadline.wait_for(lambda: not live(), interval=0.05, max_interval=0.5):
         return True
-    _signal_all([p for p in procs if alive(p.pid)], signal.SIGKILL)
-    return bool(deadline.wait_for(lambda: not any(alive(p.pid) for p in procs), interval=0.02, max_interval=0.2))
+    _signal_all(live(), SIGKILL)
+    return bool(deadline.wait_for(lambda: not live(), interval=0.02, max_interval=0.2))
 
 
-def stop(pidfile, identity: Identity, deadline: Deadline, tree: bool = True) -> bool:
-    """Stop the daemon recorded in ``pidfile`` if it is ours; remove the pid file.
+def stop(pidfile, identity: Identity, deadline: Deadline, tree: bool = True,
+         sig: int = SIGTERM) -> bool:
+    """Stop the daemon recorded in ``pidfile`` if it is ours (``sig`` first,
+    TERM by default, KILL when time runs short); remove the pid file.
 
     Returns True when nothing of ours is running any more. An unrelated
     process that reused the pid is never signalled.
     """
-    proc = find(pidfile, identity)
-    if proc is None:
+    pid = find_pid(pidfile, identity)
+    if pid is None:
         remove_pidfile(pidfile)
         return True
-    stopped = terminate(proc, deadline, tree=tree)
+    stopped = terminate(pid, deadline, tree=tree, sig=sig)
     if stopped:
         remove_pidfile(pidfile)
     return stopped

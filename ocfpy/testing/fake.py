@@ -143,6 +143,26 @@ class FakeCluster:
     def set_promotion(self, node, resource, score) -> None:
         self.set_attr(node, promotion_attribute(resource), int(score))
 
+    # -- resources (what crm_mon shows; the scheduler records it) ---------------
+    def set_role(self, resource, node, role, failed=False, clone=None, agent="",
+                 promotable=False) -> None:
+        """Record the role of ``resource``'s instance on ``node`` so that
+        ``crm_mon`` and ``cibadmin -Q`` show it (the fake has no scheduler:
+        :class:`~ocfpy.testing.scheduler.CloneScheduler` calls this).
+
+        >>> cluster.set_role("db", "node1", "Promoted", clone="db-clone",
+        ...                  promotable=True)                  # doctest: +SKIP
+        >>> cluster.resource_roles("db")                       # doctest: +SKIP
+        {'node1': 'Promoted'}
+        """
+        with self._lock() as st:
+            ft.set_role(st, resource, node, role, failed, clone, agent, promotable)
+
+    def resource_roles(self, resource) -> dict:
+        """{node: role} recorded for ``resource`` (clone suffix ignored)."""
+        rsc = self.state().get("resources", {}).get(ft.strip_clone(resource), {})
+        return {n: i["role"] for n, i in rsc.get("instances", {}).items()}
+
     # -- history -----------------------------------------------------------------
     def history(self, tool=None, node=None) -> list:
         """Every recorded call (dicts with seq, tool, argv, node, op, name, value, rc)."""

@@ -5,8 +5,14 @@ Everything here is shared by the two faces of the fake cluster:
 - :class:`ocfpy.testing.fake.FakeCluster` (the Python API) reads and writes
   the state through :func:`locked`;
 - the fake executables (``crm_attribute``, ``crm_master``, ``crm_node``,
-  ``attrd_updater``, ``crm_mon``) that :func:`install_tools` writes into a bin
-  directory are three-line Python scripts calling :func:`main`.
+  ``attrd_updater``, ``crm_mon``, ``cibadmin -Q``) that :func:`install_tools`
+  writes into a bin directory are three-line Python scripts calling :func:`main`.
+
+Resources have no scheduler here: whoever drives the agents (the
+:class:`~ocfpy.testing.scheduler.CloneScheduler`) records each instance's
+role with :func:`set_role`, and ``crm_mon`` / ``cibadmin -Q`` show it, as
+agents such as resource-agents' galera read "is an instance Promoted?"
+from ``crm_mon`` output.
 
 The state is one JSON file (``state.json``) in a state directory, guarded by
 ``fcntl.flock`` on ``state.lock``: an agent run as a subprocess and the test
@@ -36,7 +42,7 @@ STATE_ENV = "OCFPY_FAKE_STATE"
 NODE_ENV = "OCFPY_FAKE_NODE"
 STATE_FILE = "state.json"
 LOCK_FILE = "state.lock"
-TOOLS = ("crm_attribute", "crm_master", "crm_node", "attrd_updater", "crm_mon")
+TOOLS = ("crm_attribute", "crm_master", "crm_node", "attrd_updater", "crm_mon", "cibadmin")
 PACEMAKER_VERSION = "2.1.5"
 
 # exit codes of Pacemaker's tools (include/crm/common/results.h)
@@ -114,6 +120,19 @@ def node_entry(state, name):
 def strip_clone(resource: str) -> str:
     base, sep, number = resource.rpartition(":")
     return base if sep and number.isdigit() else resource
+
+
+def set_role(state, resource, node, role, failed=False, clone=None, agent="",
+             promotable=False) -> None:
+    """Record the role of ``resource``'s instance on ``node`` ("Started",
+    "Promoted", "Unpromoted", "Stopped"); ``clone`` is the clone's id (None:
+    a primitive), ``agent`` its ``ocf:provider:type``. A failed instance keeps
+    its role with ``failed`` set, as crm_mon shows it until it is recovered."""
+    rsc = state.setdefault("resources", {}).setdefault(
+        strip_clone(resource), {"clone": clone, "agent": agent, "promotable": promotable,
+                                "instances": {}})
+    rsc.update(clone=clone, agent=agent or rsc.get("agent", ""), promotable=promotable)
+    rsc["instances"][node] = {"role": role, "failed": bool(failed)}
 
 
 def record(state, **entry) -> None:
@@ -463,6 +482,15 @@ def attrd_updater(ctx, st):
     return EX_OK
 
 
+def _instance_count(st) -> int:
+    return sum(len(r["instances"]) for r in st.get("resources", {}).values())
+
+
+def _running_on(st, node) -> int:
+    return sum(1 for r in st.get("resources", {}).values()
+               if r["instances"].get(node, {}).get("role") in ("Started", "Promoted", "Unpromoted"))
+
+
 def _xml_attr(value) -> str:
     return (str(value).replace("&", "&amp;").replace("<", "&lt;")
             .replace(">", "&gt;").replace('"', "&quot;"))
@@ -481,7 +509,7 @@ def crm_mon_xml(st, node="") -> str:
              f' name="{_xml_attr(dc)}" id="{next((n["id"] for n in online), "")}"'
              f' with_quorum="{"true" if len(online) * 2 > len(st["nodes"]) else "false"}"/>',
              f'    <nodes_configured number="{len(st["nodes"])}"/>',
-             '    <resources_configured number="0" disabled="0" blocked="0"/>',
+             f'    <resources_configured number="{_instance_count(st)}" disabled="0" blocked="0"/>',
              "  </summary>", "  <nodes>"]
     for n in st["nodes"]:
         lines.append(f'    <node name="{_xml_attr(n["name"])}" id="{n["id"]}"'
@@ -489,7 +517,7 @@ def crm_mon_xml(st, node="") -> str:
                      ' standby_onfail="false" maintenance="false" pending="false"'
                      f' unclean="false" shutdown="false" expected_up="true"'
                      f' is_dc="{"true" if n["name"] == dc else "false"}"'
-                     ' resources_running="0" type="member"/>')
+                     f' resources_running="{_running_on(st, n["name"])}" type="member"/>')
     lines += ["  </nodes>", "  <node_attributes>"]
     for n in st["nodes"]:
         if not n["online"]:
@@ -499,9 +527,67 @@ def crm_mon_xml(st, node="") -> str:
         for key in sorted(attrs):
             lines.append(f'      <attribute name="{_xml_attr(key)}" value="{_xml_attr(attrs[key])}"/>')
         lines.append("    </node>")
-    lines += ["  </node_attributes>", "  <resources/>",
-              '  <status code="0" message="OK"/>', "</pacemaker-result>"]
+    lines += ["  </node_attributes>"]
+    lines += _resources_xml(st) or ["  <resources/>"]
+    lines += ['  <status code="0" message="OK"/>', "</pacemaker-result>"]
     return "\n".join(lines) + "\n"
+
+
+_ACTIVE_ROLES = ("Started", "Promoted", "Unpromoted")
+
+
+def _instance_xml(st, rid, rsc, node, inst, indent) -> list:
+    role = inst["role"]
+    active = role in _ACTIVE_ROLES
+    failed = "true" if inst.get("failed") else "false"
+    head = (f'{indent}<resource id="{_xml_attr(rid)}" resource_agent="{_xml_attr(rsc.get("agent", ""))}"'
+            f' role="{role}" active="{"true" if active else "false"}" orphaned="false"'
+            f' blocked="false" maintenance="false" managed="true" failed="{failed}"'
+            f' failure_ignored="false" nodes_running_on="{1 if active else 0}"')
+    if not active:
+        return [head + "/>"]
+    entry = node_entry(st, node) or {"id": ""}
+    return [head + ">", f'{indent}  <node name="{_xml_attr(node)}" id="{entry["id"]}" cached="true"/>',
+            f"{indent}</resource>"]
+
+
+def _resources_xml(st) -> list:
+    """crm_mon's <resources> for the roles recorded with set_role (one line
+    per <resource>, attributes in crm_mon's order, as agents grep them)."""
+    lines = []
+    for rid, rsc in sorted(st.get("resources", {}).items()):
+        instances = rsc["instances"]
+        if rsc.get("clone"):
+            failed = "true" if any(i.get("failed") for i in instances.values()) else "false"
+            lines.append(f'    <clone id="{_xml_attr(rsc["clone"])}"'
+                         f' multi_state="{"true" if rsc.get("promotable") else "false"}"'
+                         ' unique="false" maintenance="false" managed="true" disabled="false"'
+                         f' failed="{failed}" failure_ignored="false">')
+            for node in sorted(instances, key=lambda n: (node_entry(st, n) or {"id": 0})["id"]):
+                lines += _instance_xml(st, rid, rsc, node, instances[node], "      ")
+            lines.append("    </clone>")
+        else:
+            for node, inst in sorted(instances.items()):
+                lines += _instance_xml(st, rid, rsc, node, inst, "    ")
+    return ["  <resources>", *lines, "  </resources>"] if lines else []
+
+
+def _resources_text(st) -> list:
+    lines = []
+    for rid, rsc in sorted(st.get("resources", {}).items()):
+        by_role = {}
+        for node, inst in rsc["instances"].items():
+            label = inst["role"] + (" (FAILED)" if inst.get("failed") else "")
+            by_role.setdefault(label, []).append(node)
+        if rsc.get("clone"):
+            kind = " (promotable)" if rsc.get("promotable") else ""
+            lines.append(f"  * Clone Set: {rsc['clone']} [{rid}]{kind}:")
+            for label, nodes in sorted(by_role.items()):
+                lines.append(f"    * {label}: [ {' '.join(sorted(nodes))} ]")
+        else:
+            for label, nodes in sorted(by_role.items()):
+                lines.append(f"  * {rid}\t({rsc.get('agent', '')}):\t {label} {' '.join(nodes)}")
+    return lines
 
 
 def crm_mon(ctx, st):
@@ -530,12 +616,90 @@ def crm_mon(ctx, st):
                 ctx.out.write(f"  * Node: {n['name']}:\n")
                 for key, value in sorted(st["attrs"].get(n["name"], {}).get(REBOOT, {}).items()):
                     ctx.out.write(f"    * {key:<32}: {value}\n")
-    ctx.out.write("\nFull List of Resources:\n  * No resources\n")
+    resources = _resources_text(st) or ["  * No resources"]
+    ctx.out.write("\nFull List of Resources:\n" + "\n".join(resources) + "\n")
+    return EX_OK
+
+
+CIBADMIN = _spec(("-Q", "--query", "query", 0), ("-o", "--scope", "scope", 1),
+                 ("-l", "--local", "local", 0), ("-s", "--sync-call", "sync", 0),
+                 *_COMMON)
+
+
+def cib_xml(st, scope=None) -> str:
+    """What ``cibadmin -Q`` shows of the fake: nodes, clone/primitive skeletons
+    of the resources set_role recorded, and every node's attributes."""
+    node_xml = "".join(
+        f'      <node id="{n["id"]}" uname="{_xml_attr(n["name"])}">'
+        + _nvpairs(f'nodes-{n["id"]}', st["attrs"].get(n["name"], {}).get(FOREVER, {}),
+                   "instance_attributes") + "</node>\n"
+        for n in st["nodes"])
+    rsc_xml = ""
+    for rid, rsc in sorted(st.get("resources", {}).items()):
+        agent = rsc.get("agent") or ""
+        _, provider, kind = agent.split(":") if agent.count(":") == 2 else ("", "unknown", "unknown")
+        prim = f'<primitive id="{_xml_attr(rid)}" class="ocf" provider="{_xml_attr(provider)}" type="{_xml_attr(kind)}"/>'
+        if rsc.get("clone"):
+            meta = (f'<meta_attributes id="{_xml_attr(rsc["clone"])}-meta_attributes">'
+                    f'<nvpair id="{_xml_attr(rsc["clone"])}-meta_attributes-promotable" name="promotable"'
+                    f' value="{"true" if rsc.get("promotable") else "false"}"/></meta_attributes>')
+            prim = f'<clone id="{_xml_attr(rsc["clone"])}">{prim}{meta}</clone>'
+        rsc_xml += "      " + prim + "\n"
+    crm_config = "".join(_nvpairs(f"cib-{section}", values, "cluster_property_set")
+                         for section, values in sorted(st["cluster"].items()) if section == "crm_config")
+    status = "".join(
+        f'    <node_state id="{n["id"]}" uname="{_xml_attr(n["name"])}" in_ccm="{"true" if n["online"] else "false"}"'
+        f' crmd="{"online" if n["online"] else "offline"}" join="member" expected="member">'
+        f'<transient_attributes id="{n["id"]}">'
+        + _nvpairs(f'status-{n["id"]}', st["attrs"].get(n["name"], {}).get(REBOOT, {}),
+                   "instance_attributes") + "</transient_attributes></node_state>\n"
+        for n in st["nodes"] if n["online"])
+    sections = {
+        "crm_config": f"    <crm_config>{crm_config}</crm_config>\n",
+        "nodes": f"    <nodes>\n{node_xml}    </nodes>\n",
+        "resources": f"    <resources>\n{rsc_xml}    </resources>\n",
+        "constraints": "    <constraints/>\n",
+    }
+    if scope in sections:
+        return sections[scope].strip() + "\n"
+    if scope == "status":
+        return f"<status>\n{status}</status>\n"
+    if scope == "configuration":
+        return "<configuration>\n" + "".join(sections.values()) + "</configuration>\n"
+    return (f'<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0"'
+            f' admin_epoch="0" have-quorum="1">\n  <configuration>\n'
+            + "".join(sections.values())
+            + f"  </configuration>\n  <status>\n{status}  </status>\n</cib>\n")
+
+
+def _nvpairs(prefix, values, tag) -> str:
+    if not values:
+        return ""
+    pairs = "".join(f'<nvpair id="{_xml_attr(prefix)}-{_xml_attr(k)}" name="{_xml_attr(k)}"'
+                    f' value="{_xml_attr(v)}"/>' for k, v in sorted(values.items()))
+    return f'<{tag} id="{_xml_attr(prefix)}">{pairs}</{tag}>'
+
+
+def cibadmin(ctx, st):
+    """Only ``cibadmin -Q [-o SECTION]``: agents read the CIB, they do not write it."""
+    opts, _ = parse(ctx.argv, CIBADMIN)
+    if opts.get("version"):
+        return _version(ctx)
+    if not opts.get("query"):
+        return ctx.fail(EX_USAGE, "only -Q/--query is supported by the fake cibadmin")
+    if not _connected(ctx, st):
+        return _disconnected(ctx, st)
+    scope = opts.get("scope")
+    if scope not in (None, "configuration", "status", "crm_config", "nodes", "resources",
+                     "constraints"):
+        return ctx.fail(EX_NOSUCH, f"Section {scope} not found")
+    record(st, tool=ctx.tool, argv=ctx.argv, node=ctx.node, op="query", rc=EX_OK)
+    ctx.out.write(cib_xml(st, scope))
     return EX_OK
 
 
 _TOOLS = {"crm_attribute": crm_attribute, "crm_master": crm_master, "crm_node": crm_node,
-          "attrd_updater": attrd_updater, "crm_mon": crm_mon}
+          "attrd_updater": attrd_updater, "crm_mon": crm_mon, "cibadmin": cibadmin}
 
 
 def run_tool(tool, argv, environ=None, out=None, err=None) -> int:

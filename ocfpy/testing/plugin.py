@@ -6,3 +6,4 @@ imports only the fixture modules, which keep their heavy imports local.
 
 from ocfpy.testing.fixtures_fake import *  # noqa: F401,F403
 from ocfpy.testing.fixtures_real import *  # noqa: F401,F403
+from ocfpy.testing.fixtures_openstack import *  # noqa: F401,F403

@@ -17,7 +17,16 @@ the same variables:
   demote (if promoted), stop, start, then promotion is decided again from
   the scores read when the failure is handled, as Pacemaker plans a whole
   transition from one CIB snapshot;
-- :meth:`CloneScheduler.stop_all` demotes before it stops.
+- :meth:`CloneScheduler.stop_all` demotes before it stops;
+- :meth:`CloneScheduler.settle` re-plans promotion after monitors until
+  nothing changes, as Pacemaker re-runs its scheduler after every attribute
+  change (agents that set each other's scores, like Galera's bootstrap node,
+  need more than one round), recovering instances found failed;
+- ``parallel=True`` runs each phase's operations on all its nodes at once,
+  as Pacemaker's executor does (promotes of several joiners overlap);
+- every role change is recorded in the fake cluster
+  (:meth:`~ocfpy.testing.fake.FakeCluster.set_role`), so agents that ask
+  ``crm_mon`` whether an instance is Promoted get the scheduler's answer.
 
 Everything is recorded: :meth:`rc_history` gives ``[(node, action, rc), ...]``
 and :meth:`roles` ``{"node1": "Promoted", "node2": "Unpromoted", ...}``,
@@ -76,12 +85,47 @@ class _Transition:
     promote: list = field(default_factory=list)
 
 
+class _PublishedRoles(dict):
+    """{node: role}; every change is also recorded in the fake cluster, so the
+    agents see the clone's roles through ``crm_mon`` as on a real cluster. A
+    failed instance keeps showing its last role, flagged failed, until it is
+    stopped (the roles :meth:`CloneScheduler.recover` plans with do not hide it)."""
+
+    def __init__(self, cluster, driver, promotable):
+        super().__init__()
+        self._publish = getattr(cluster, "set_role", None)
+        self._resource = driver.resource
+        self._agent = driver.spec.label
+        self._promotable = promotable
+        self._shown = {}           # node -> (role, failed) last published
+
+    def __setitem__(self, node, role):
+        super().__setitem__(node, role)
+        if self._publish is None:
+            return
+        shown_role, failed = self._shown.get(node, (STOPPED, False))
+        if role == FAILED:
+            failed = True
+        else:
+            shown_role, failed = role, failed and role != STOPPED
+        if self._shown.get(node) == (shown_role, failed):
+            return
+        self._shown[node] = (shown_role, failed)
+        self._publish(self._resource, node, shown_role, failed=failed,
+                      clone=f"{self._resource}-clone", agent=self._agent,
+                      promotable=self._promotable)
+
+    def update(self, *args, **kwargs):
+        for node, role in dict(*args, **kwargs).items():
+            self[node] = role
+
+
 class CloneScheduler:
     """Runs a (promotable) clone over a FakeCluster with a Driver (see module doc)."""
 
     def __init__(self, driver: Driver, cluster, clone_max=None, promotable=False,
                  promoted_max=1, notify=False, timeout=20.0, monitor_interval=10.0,
-                 strict=True):
+                 strict=True, parallel=False, timeouts=None):
         self.driver = driver
         self.cluster = cluster
         self.nodes = cluster.nodes()
@@ -92,10 +136,14 @@ class CloneScheduler:
         self.timeout = timeout
         self.monitor_interval = monitor_interval
         self.strict = strict
+        self.parallel = parallel
+        self.timeouts = dict(timeouts or {})     # per action, e.g. {"promote": 300}
+        self._failed_from = {}                   # node -> role it had when a monitor failed it
         self.meta = clone_meta(self.clone_max, promotable=promotable, promoted_max=promoted_max,
                                notify=notify)
         self.instance = {node: i for i, node in enumerate(self.nodes[:self.clone_max])}
-        self.role = {node: STOPPED for node in self.nodes}
+        self.role = _PublishedRoles(cluster, driver, promotable)
+        self.role.update({node: STOPPED for node in self.nodes})
         self.ops: list = []
 
     # -- plumbing ---------------------------------------------------------
@@ -109,7 +157,8 @@ class CloneScheduler:
     def _run(self, node, action, interval=0.0, meta=None, expect=None, notify="") -> ActionResult:
         all_meta = dict(self.meta)
         all_meta.update(meta or {})
-        result = self.driver.run(action, node, interval=interval, timeout=self.timeout,
+        result = self.driver.run(action, node, interval=interval,
+                                 timeout=self.timeouts.get(action, self.timeout),
                                  meta=all_meta, instance=self.instance[node])
         self.ops.append(Op(node, action, result.rc, interval, notify, False, result.exit_reason))
         if expect is not None and result.rc not in expect and self.strict:
@@ -166,6 +215,9 @@ class CloneScheduler:
                 continue
             before = self._active()
             self._notify("pre", operation, tr, before, active_at_start)
+            if self.parallel and len(nodes) > 1:
+                self._parallel(operation, nodes)
+                nodes = []
             for node in nodes:
                 if operation == "start":
                     self._run(node, "start", expect=(codes.SUCCESS,))
@@ -180,6 +232,26 @@ class CloneScheduler:
                     self._run(node, "demote", expect=(codes.SUCCESS,))
                     self.role[node] = UNPROMOTED
             self._notify("post", operation, tr, self._active(), active_at_start)
+
+    def _parallel(self, operation, nodes) -> None:
+        """Run one phase on several nodes at once; roles as in the serial case.
+        The first failure is raised after every call has finished."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        new_role = {"start": UNPROMOTED if self.promotable else STARTED, "stop": STOPPED,
+                    "promote": PROMOTED, "demote": UNPROMOTED}[operation]
+        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+            futures = {node: pool.submit(self._run, node, operation, expect=(codes.SUCCESS,))
+                       for node in nodes}
+        error = None
+        for node in nodes:
+            try:
+                futures[node].result()
+                self.role[node] = new_role
+            except SchedulerError as exc:
+                error = error or exc
+        if error is not None:
+            raise error
 
     # -- what a test calls ---------------------------------------------------------
     def probe_all(self) -> dict:
@@ -240,6 +312,7 @@ class CloneScheduler:
             found[node] = rc
             expected = codes.RUNNING_PROMOTED if role == PROMOTED else codes.SUCCESS
             if rc != expected:
+                self._failed_from[node] = role
                 self.role[node] = FAILED
         return found
 
@@ -265,6 +338,18 @@ class CloneScheduler:
             tr = _Transition(stop=[node], start=[node] if self.cluster.is_online(node) else [])
         self._execute(tr)
         self.monitor_all()
+
+    def settle(self, max_rounds: int = 10) -> bool:
+        """Promote, monitor and recover failed instances until the roles and
+        promotion scores stop changing; True when stable within ``max_rounds``."""
+        for _ in range(max_rounds):
+            before = (self.roles(), self.cluster.promotion_scores(self.resource))
+            for node in [n for n in self.nodes if self.role[n] == FAILED]:
+                self.recover(node, self._failed_from.pop(node, None) == PROMOTED)
+            self.promote()
+            if (self.roles(), self.cluster.promotion_scores(self.resource)) == before:
+                return True
+        return False
 
     def stop_all(self) -> None:
         """Demote every promoted instance, then stop every instance."""

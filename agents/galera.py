@@ -1,0 +1,806 @@
+"""ocf:ocfpy:galera — MariaDB Galera as a promotable clone, heartbeat/galera-compatible.
+
+Reads like its meta-data: parameters and actions first, short actions below;
+the decisions (grastate.dat, recovered positions, address mapping, the
+bootstrap election) are pure functions in :mod:`ocfpy.mysql`.
+
+Roles:
+- Stopped: mariadbd not running, nothing published.
+- Unpromoted: mariadbd NOT running; this node's last committed position is
+  published as transient node attributes (``<rsc>-last-committed``,
+  ``-uuid``, ``-safe-to-bootstrap``, ``-no-grastate``).
+- Promoted: mariadbd running, Primary and Synced (or donor); the node
+  publishes ``<rsc>-primary`` (the cluster state UUID) for the others.
+
+Hot path: monitor imports ocfpy's core and :mod:`ocfpy.mysql` (``os`` only);
+pymysql only when mariadbd is running, psutil only to stop it. meta-data
+imports neither.
+"""
+
+import os
+
+from ocfpy import codes, mysql
+from ocfpy.agent import Action, Agent
+from ocfpy.parameters import Boolean, Path, String, User
+
+PROMOTION_SCORE = 100
+# a monitor tolerates this long a non-Primary/joining state before failing:
+# two nodes joining at once make the whole cluster non-Primary for ~3 s
+MONITOR_GRACE = 8.0
+# a promote that can neither join nor bootstrap waits this long (at most a
+# tenth of its timeout) for a peer to finish its bootstrap before failing
+PROMOTE_WAIT = 15.0
+ATTRS = ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap", "primary")
+
+
+class GcommAddress(String):
+    """``gcomm://host[:port],...`` with at least one member."""
+
+    def parse(self, raw):
+        members = mysql.parse_gcomm(raw)
+        if not members:
+            raise ValueError("lists no member (gcomm:// alone is a bootstrap, not a cluster)")
+        return raw.strip()
+
+
+class HostMap(String):
+    """``node:host[:port];node:host[:port]`` (``;``, ``,`` or spaces between entries)."""
+
+    def parse(self, raw):
+        mysql.parse_host_map(raw)
+        return raw.strip()
+
+
+class Galera(Agent):
+    name = "galera"
+    provider = "ocfpy"
+    shortdesc = "MariaDB/MySQL Galera as a promotable clone (safe bootstrap election)"
+    longdesc = """Manages a Galera node as a promotable clone, with parameters compatible
+with ocf:heartbeat:galera. Unpromoted means mariadbd is NOT running and this
+node has published its last committed position (node attributes
+RSC-last-committed, RSC-uuid, RSC-safe-to-bootstrap); Promoted means mariadbd
+runs in the Primary Component and is Synced. Use promoted-max equal to the
+number of nodes.
+
+Bootstrap election, run on start and on every unpromoted monitor while no
+Primary Component is reachable: a node with safe_to_bootstrap: 1 in
+grastate.dat (the last node of a clean shutdown) wins at once; otherwise,
+once every member has published, the highest seqno wins (-1, unknown, counts
+as 0); ties go to the member listed first in wsrep_cluster_address, a rule
+every node computes identically. When grastate.dat has no seqno (a crash),
+the position comes from mariadbd --wsrep-recover, and it is handed to the
+start (--wsrep_start_position) so that a rejoin uses IST and a bootstrap keeps
+the cluster's history. Only the winner gets safe_to_bootstrap: 1.
+
+A promoted peer counts as a Primary Component to join only while it
+publishes RSC-primary and its gcomm address accepts connections: after a
+whole-cluster crash the stale roles of dead peers are not trusted. Joiners
+wait for Synced and Primary within the promote timeout (give it room for a
+full state transfer).
+
+Node names map to wsrep_cluster_address entries exactly (ctl1 never matches
+ctl10): through cluster_host_map (node:host or node:host:port), else the node
+name must equal an entry's host. Status queries go over the unix socket with
+pymysql; the check password never appears on a command line: give it in
+check_passwd_file (a plain password file, or a my.cnf-style [client] file
+with user= and password=) rather than check_passwd in the CIB.
+
+mariadbd runs as "user" (privileges dropped before exec, and --user).
+Not supported from heartbeat/galera: mysqld_safe (binary is mariadbd/mysqld
+itself) and the client_binary parameter (no client is run)."""
+
+    # -- software and files -----------------------------------------------------------
+    binary = Path("binary", kind="executable", must_exist=True, default="/usr/sbin/mariadbd",
+                  shortdesc="The server executable (mariadbd or mysqld, not mysqld_safe)")
+    config = Path("config", kind="file", must_exist=True, default="/etc/mysql/my.cnf",
+                  shortdesc="Server configuration (--defaults-file)")
+    datadir = Path("datadir", kind="dir", default="/var/lib/mysql",
+                   shortdesc="Data directory (--datadir)")
+    user = User("user", default="mysql", shortdesc="User mariadbd runs as")
+    group = String("group", default="mysql", shortdesc="Group owning the directories the agent creates")
+    log_file = Path("log", shortdesc="Error log (--log-error); default: as the configuration says")
+    pid = Path("pid", default="/run/mysqld/mysqld.pid", shortdesc="Pid file (--pid-file)")
+    socket = Path("socket", default="/run/mysqld/mysqld.sock",
+                  shortdesc="Unix socket (--socket); status queries use it")
+    enable_creation = Boolean("enable_creation", default=False,
+                              shortdesc="Create the data directory and system tables when absent")
+    additional_parameters = String("additional_parameters",
+                                   shortdesc="More mariadbd options (split like a shell, never run by one)")
+    # -- the cluster ----------------------------------------------------------------------
+    wsrep_cluster_address = GcommAddress("wsrep_cluster_address", required=True,
+                                         shortdesc="gcomm://host[:port],... of every member")
+    cluster_host_map = HostMap("cluster_host_map",
+                               shortdesc="node:host[:port] entries when node names differ from the hosts",
+                               longdesc="Maps Pacemaker node names to wsrep_cluster_address entries, "
+                                        "e.g. ctl1:10.0.0.1;ctl2:10.0.0.2. Give host:port when several "
+                                        "members share a host.")
+    two_node_mode = Boolean("two_node_mode", default=False,
+                            shortdesc="Two-node cluster: a lone survivor regains Primary",
+                            longdesc="When the only node left is non-Primary, set pc.bootstrap=YES "
+                                     "on it. Only with fencing: Pacemaker must guarantee the peer is gone.")
+    # -- status checks ----------------------------------------------------------------------
+    check_user = String("check_user", default="root", shortdesc="User for status queries")
+    check_passwd = String("check_passwd", private=True,
+                          shortdesc="Its password (prefer check_passwd_file)")
+    check_passwd_file = Path("check_passwd_file", kind="file",
+                             shortdesc="File with the check password (or a [client] section)",
+                             longdesc="A plain file whose first line is the password, or a "
+                                      "my.cnf-style file with a [client] section (user=, password=; "
+                                      "its user replaces check_user). Readable by root only.")
+
+    actions = (
+        Action("start", timeout=120),
+        Action("stop", timeout=120),
+        Action("promote", timeout=300),
+        Action("demote", timeout=120),
+        Action("monitor", timeout=30, interval=20, role="Promoted"),
+        Action("monitor", timeout=30, interval=30, role="Unpromoted"),
+        Action("notify", timeout=30),
+        Action("validate-all", timeout=20),
+        Action("meta-data", timeout=5),
+    )
+
+    # -- checks ---------------------------------------------------------------------------
+    def validate_config(self):
+        for node, addr in self.host_map.items():
+            if not any(mysql.address_matches(addr, m) for m in self.members):
+                self.fail(codes.ERR_CONFIGURED, f"parameter cluster_host_map: {node}:{addr} "
+                                                "is not in wsrep_cluster_address")
+        try:
+            nodes = mysql.member_nodes(self.members, self.host_map)
+        except ValueError as exc:
+            self.fail(codes.ERR_CONFIGURED, f"parameter cluster_host_map: {exc}")
+        for node in nodes:
+            if nodes.count(node) > 1:
+                self.fail(codes.ERR_CONFIGURED, f"{nodes.count(node)} wsrep_cluster_address entries "
+                                                f"map to node {node} (name each in cluster_host_map "
+                                                "as node:host:port)")
+
+    def validate_node(self):
+        try:
+            if mysql.member_of_node(self.node, self.members, self.host_map) is None:
+                self.fail(codes.ERR_ARGS, f"node {self.node} is not in wsrep_cluster_address "
+                                          "(add it, or map it with cluster_host_map)")
+        except ValueError as exc:
+            self.fail(codes.ERR_CONFIGURED, str(exc))
+        import grp
+
+        try:
+            grp.getgrnam(self.group)
+        except KeyError:
+            self.fail(codes.ERR_ARGS, f"parameter group: group {self.group} does not exist on this node")
+        if not os.path.isdir(self.datadir):
+            if not self.enable_creation:
+                self.fail(codes.ERR_INSTALLED, f"datadir {self.datadir} does not exist "
+                                               "(set enable_creation=true to create it)")
+        elif not self._user_can_use(self.datadir):
+            self.fail(codes.ERR_PERM, f"datadir {self.datadir} is not readable and writable "
+                                      f"by user {self.user}")
+        if self.check_passwd_file and not os.path.isfile(self.check_passwd_file):
+            self.fail(codes.ERR_INSTALLED, f"check_passwd_file {self.check_passwd_file} does not exist")
+
+    def on_invalid(self, error):
+        if self.action == "stop" and self.values.get("datadir"):
+            # a node check failed (datadir unreadable, binary removed...): mariadbd
+            # may still run, and stop must not claim success while it does
+            self._stop_mysqld()
+            self._clear_state()
+        return super().on_invalid(error)
+
+    # -- derived values -----------------------------------------------------------------------
+    @property
+    def members(self) -> list:
+        return mysql.parse_gcomm(self.wsrep_cluster_address)
+
+    @property
+    def host_map(self) -> dict:
+        return mysql.parse_host_map(self.cluster_host_map or "")
+
+    @property
+    def member_names(self) -> list:
+        return mysql.member_nodes(self.members, self.host_map)
+
+    @property
+    def node(self) -> str:
+        if self.invocation.node_name:
+            return self.invocation.node_name
+        from ocfpy.crm import CrmError
+
+        try:
+            return self.crm.node_name()
+        except (CrmError, OSError) as exc:
+            self.fail(codes.ERR_GENERIC, f"cannot tell this node's name: {exc}")
+
+    @property
+    def rsc(self) -> str:
+        return self.invocation.instance or "galera"
+
+    def attr(self, what: str) -> str:
+        return f"{self.rsc}-{what}"
+
+    def _user_can_use(self, path) -> bool:
+        import pwd
+
+        st = os.stat(path)
+        try:
+            pw = pwd.getpwnam(self.user)
+        except KeyError:
+            return False
+        if pw.pw_uid == 0:
+            return True
+        if st.st_uid == pw.pw_uid:
+            bits = st.st_mode >> 6
+        else:
+            import grp
+
+            gids = {pw.pw_gid} | {g.gr_gid for g in grp.getgrall() if self.user in g.gr_mem}
+            bits = st.st_mode >> 3 if st.st_gid in gids else st.st_mode
+        return bits & 0o7 == 0o7
+
+    # -- the cluster's attributes ---------------------------------------------------------------
+    def _get(self, what, node=None):
+        from ocfpy.crm import CrmError
+
+        try:
+            return self.crm.get_attr(self.attr(what), node=node)
+        except (CrmError, OSError) as exc:
+            self.log.warning("cannot read %s of %s: %s", self.attr(what), node or self.node, exc)
+            return None
+
+    def _set(self, what, value, node=None):
+        self.crm.set_attr(self.attr(what), value, node=node)
+
+    def _delete(self, what, node=None):
+        from ocfpy.crm import CrmError
+
+        try:
+            self.crm.delete_attr(self.attr(what), node=node)
+        except (CrmError, OSError) as exc:
+            self.log.warning("cannot delete %s: %s", self.attr(what), exc)
+
+    def _set_score(self, node, score=PROMOTION_SCORE):
+        from ocfpy.crm import CrmError
+
+        try:
+            self.crm.set_promotion(score, node=None if node == self.node else node)
+        except (CrmError, OSError) as exc:
+            self.log.warning("cannot set the promotion score of %s: %s", node, exc)
+
+    def _publish(self, state, no_grastate):
+        from ocfpy.crm import CrmError
+
+        try:
+            self._set("last-committed", state.seqno)
+            self._set("uuid", state.uuid)
+            self._set("safe-to-bootstrap", 1 if state.safe_to_bootstrap else 0)
+            self._set("no-grastate", "true" if no_grastate else "false")
+        except (CrmError, OSError) as exc:
+            self.fail(codes.ERR_GENERIC, f"cannot publish the last committed position: {exc}")
+        self.log.info("published position %s (safe_to_bootstrap %d)", state.position,
+                      1 if state.safe_to_bootstrap else 0)
+
+    def _clear_state(self):
+        for what in ATTRS:
+            self._delete(what)
+        self.clear_promotion()
+        for path in (self.state_path("state"), self.state_path("pid")):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+    # -- local state: position saved by start/demote, read by monitor and promote ----------------
+    def _save_position(self, state, no_grastate):
+        with open(self.state_path("state"), "w") as fh:
+            fh.write(f"{state.uuid} {state.seqno} {1 if state.safe_to_bootstrap else 0} "
+                     f"{1 if no_grastate else 0}\n")
+
+    def _saved_position(self):
+        try:
+            with open(self.state_path("state")) as fh:
+                uuid, seqno, safe, no_gra = fh.read().split()
+            return mysql.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
+        except (OSError, ValueError):
+            return None
+
+    # -- mariadbd ---------------------------------------------------------------------------------
+    def _is_ours(self, pid) -> bool:
+        """pid is a live mariadbd of this datadir. /proc only (no psutil on the
+        hot path); the --datadir argument must match exactly, not as a
+        substring (/var/lib/mysql is not /var/lib/mysql2)."""
+        from ocfpy.process import alive
+
+        try:
+            if not alive(pid):
+                return False
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                args = fh.read().split(b"\0")
+        except (OSError, IndexError):
+            return False
+        names = {os.path.basename(args[0]).decode("utf-8", "replace")}
+        try:
+            names.add(os.path.basename(os.readlink(f"/proc/{pid}/exe")).split(" ")[0])
+        except OSError:
+            pass
+        binary = self.binary_path
+        if not names & {os.path.basename(binary), os.path.basename(os.path.realpath(binary))}:
+            return False
+        return f"--datadir={self.datadir}".encode() in args
+
+    @property
+    def binary_path(self) -> str:
+        from ocfpy.parameters import which
+
+        return which(self.binary) or self.binary
+
+    def mysqld_pid(self):
+        """The pid of our running mariadbd, or None."""
+        from ocfpy.process import read_pidfile
+
+        for path in (self.state_path("pid"), self.pid):
+            pid = read_pidfile(path)
+            if pid and self._is_ours(pid):
+                return pid
+        return None
+
+    def _base_argv(self) -> list:
+        # --defaults-file must come first; --datadir identifies the process (see _is_ours)
+        return [self.binary_path, f"--defaults-file={self.config}", f"--user={self.user}",
+                f"--datadir={self.datadir}"]
+
+    def _as_user_kwargs(self) -> dict:
+        """subprocess arguments that run a child as ``user`` with an environment it can use."""
+        import pwd
+
+        env = self._child_env()
+        if os.geteuid() != 0:
+            return {"env": env}
+        pw = pwd.getpwnam(self.user)
+        return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": [pw.pw_gid], "env": env}
+
+    def _child_env(self) -> dict:
+        # mariadbd and its helpers put temporary files in TMPDIR: Pacemaker's
+        # (or a test's) private one is not writable by the mysql user
+        env = dict(os.environ)
+        for key in ("TMPDIR", "TMP", "TEMP"):
+            path = env.get(key)
+            if path and not (os.path.isdir(path) and self._user_can_use(path)):
+                del env[key]
+        return env
+
+    def _recover_position(self):
+        """(uuid, seqno) from ``mariadbd --wsrep-recover``."""
+        import subprocess
+
+        log_path = os.path.join(self.datadir, "ocfpy-wsrep-recover.log")
+        try:
+            os.unlink(log_path)
+        except FileNotFoundError:
+            pass
+        argv = self._base_argv() + ["--wsrep-recover", f"--log-error={log_path}",
+                                    "--skip-networking",
+                                    f"--pid-file={os.path.join(self.datadir, 'ocfpy-recover.pid')}"]
+        budget = max(1.0, min(120.0, self.deadline.remaining() - 1))
+        try:
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, timeout=budget, cwd="/",
+                                  **self._as_user_kwargs())
+        except subprocess.TimeoutExpired:
+            self.fail(codes.ERR_GENERIC, f"mariadbd --wsrep-recover did not finish in {budget:.0f}s "
+                                         f"(log: {log_path})")
+        try:
+            with open(log_path, encoding="utf-8", errors="replace") as fh:
+                found = mysql.parse_recovered_position(fh.read())
+        except OSError:
+            found = None
+        if found is None:
+            self.fail(codes.ERR_GENERIC, "unable to detect the last committed position: "
+                                         f"mariadbd --wsrep-recover exited {proc.returncode} "
+                                         f"without one (log: {log_path})")
+        os.unlink(log_path)
+        return found
+
+    def detect_position(self):
+        """(GraState, no_grastate): grastate.dat, completed by --wsrep-recover
+        when its seqno is unknown and the datadir holds data."""
+        try:
+            with open(os.path.join(self.datadir, "grastate.dat")) as fh:
+                state, no_grastate = mysql.parse_grastate(fh.read()), False
+        except FileNotFoundError:
+            state, no_grastate = mysql.GraState(), True
+        if state.seqno < 0 and os.path.exists(os.path.join(self.datadir, "ibdata1")):
+            uuid, seqno = self._recover_position()
+            self.log.info("recovered position %s:%d", uuid, seqno)
+            if uuid != mysql.ZERO_UUID:
+                state.uuid = uuid
+            state.seqno = seqno
+        return state, no_grastate
+
+    def _prepare_dirs(self):
+        import grp
+        import pwd
+
+        uid, gid = pwd.getpwnam(self.user).pw_uid, grp.getgrnam(self.group).gr_gid
+        for path in {os.path.dirname(self.pid), os.path.dirname(self.socket)}:
+            if path and not os.path.isdir(path):
+                os.makedirs(path, mode=0o755)
+                os.chown(path, uid, gid)
+        if not os.path.isdir(self.datadir):
+            os.makedirs(self.datadir, mode=0o750)
+            os.chown(self.datadir, uid, gid)
+        if self.enable_creation and not os.path.isdir(os.path.join(self.datadir, "mysql")):
+            self._install_db()
+
+    def _install_db(self):
+        import subprocess
+
+        from ocfpy.parameters import which
+
+        tool = None
+        bin_dir = os.path.normpath(os.path.join(os.path.dirname(self.binary_path), "..", "bin"))
+        for name in ("mariadb-install-db", "mysql_install_db"):
+            tool = which(os.path.join(bin_dir, name)) or which(name)
+            if tool:
+                break
+        if tool is None:
+            self.fail(codes.ERR_INSTALLED, "enable_creation: mariadb-install-db not found")
+        argv = [tool, f"--defaults-file={self.config}", f"--user={self.user}",
+                f"--datadir={self.datadir}", "--skip-test-db"]
+        self.log.info("creating the system tables in %s", self.datadir)
+        try:
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=max(1.0, self.deadline.remaining() - 1), cwd="/",
+                                  env=self._child_env())
+        except subprocess.TimeoutExpired:
+            self.fail(codes.ERR_GENERIC, "mariadb-install-db did not finish in time")
+        if proc.returncode != 0:
+            self.log.error("mariadb-install-db: %s", (proc.stdout + proc.stderr)[:2000])
+            self.fail(codes.ERR_GENERIC, f"mariadb-install-db exited {proc.returncode}")
+
+    def _start_mysqld(self, bootstrap: bool, state) -> int:
+        import shlex
+
+        from ocfpy import process
+
+        argv = self._base_argv() + [f"--pid-file={self.pid}", f"--socket={self.socket}"]
+        if self.log_file:
+            argv.append(f"--log-error={self.log_file}")
+        argv.append(f"--wsrep-cluster-address={self.wsrep_cluster_address}")
+        if bootstrap:
+            argv.append("--wsrep-new-cluster")
+        if state is not None and state.uuid != mysql.ZERO_UUID and state.seqno >= 0:
+            argv.append(f"--wsrep_start_position={state.uuid}:{state.seqno}")
+        if self.additional_parameters:
+            argv += shlex.split(self.additional_parameters)
+        self.log.info("starting mariadbd (%s): %s", "bootstrap" if bootstrap else "join", " ".join(argv))
+        return process.start_daemon(argv, pidfile=self.state_path("pid"), user=self.user,
+                                    cwd="/", env=self._child_env(), log_path=None)
+
+    def _stop_mysqld(self) -> None:
+        pid = self.mysqld_pid()
+        if pid is None:
+            return
+        import psutil
+
+        from ocfpy import process
+
+        self.log.info("stopping mariadbd (pid %d)", pid)
+        try:
+            stopped = process.terminate(psutil.Process(pid), self.deadline)
+        except psutil.NoSuchProcess:
+            stopped = True
+        if not stopped:
+            self.fail(codes.ERR_GENERIC, f"mariadbd (pid {pid}) did not stop in time")
+        process.remove_pidfile(self.state_path("pid"))
+
+    # -- status ---------------------------------------------------------------------------------
+    def credentials(self):
+        user, password = self.check_user, self.check_passwd or ""
+        if self.check_passwd_file:
+            try:
+                file_user, password = mysql.read_credentials(self.check_passwd_file)
+            except OSError as exc:
+                self.fail(codes.ERR_PERM, f"cannot read check_passwd_file {self.check_passwd_file}: "
+                                          f"{exc.strerror or exc}")
+            user = file_user or user
+        self.log.hide(password)
+        return user, password
+
+    def status(self, timeout=5.0):
+        """The server's wsrep status; OCFError(ERR_CONFIGURED) when access is denied."""
+        user, password = self.credentials()
+        try:
+            return mysql.query_status(self.socket, user, password, timeout=timeout)
+        except mysql.CredentialsError:
+            self.fail(codes.ERR_CONFIGURED, f"check_user {user}: access denied (check "
+                                            "check_passwd_file / check_passwd)")
+
+    @staticmethod
+    def _healthy(st) -> bool:
+        # a donor serves a state transfer: healthy, failing it would kill the transfer
+        return mysql.is_primary(st) and st.get("wsrep_local_state") in ("2", "4")
+
+    @staticmethod
+    def _describe(st) -> str:
+        return (f"wsrep_cluster_status={st.get('wsrep_cluster_status', '?')}, "
+                f"wsrep_local_state_comment={st.get('wsrep_local_state_comment', '?')}")
+
+    def _tcp_open(self, member) -> bool:
+        import socket
+
+        try:
+            with socket.create_connection((member.host, member.effective_port), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+    def live_primaries(self) -> list:
+        """Peers that publish ``-primary`` and whose gcomm port answers: a
+        Primary Component that exists now, not a stale role."""
+        found = []
+        for node, member in zip(self.member_names, self.members):
+            if node != self.node and self._get("primary", node) and self._tcp_open(member):
+                found.append(node)
+        return found
+
+    def election(self):
+        """(winner, why) over the published positions, in address order."""
+        cands = []
+        saved = self._saved_position()
+        for node in self.member_names:
+            if node == self.node and saved is not None:
+                state = saved[0]
+                cands.append(mysql.Candidate(node, state.seqno, state.safe_to_bootstrap, state.uuid))
+                continue
+            seq = self._get("last-committed", node)
+            try:
+                seqno = int(seq) if seq is not None else None
+            except ValueError:
+                seqno = None
+            safe = seqno is not None and self._get("safe-to-bootstrap", node) == "1"
+            cands.append(mysql.Candidate(node, seqno, safe))
+        return mysql.elect(cands)
+
+    def arrange_promotion(self):
+        """Unpromoted, mariadbd stopped: ask to be promoted when a Primary
+        Component can be joined, else run the election and give the winner
+        its promotion score."""
+        live = self.live_primaries()
+        if live:
+            self.log.info("Primary Component on %s: asking to join", ", ".join(live))
+            self._set_score(self.node)
+            return
+        winner, why = self.election()
+        if winner is None:
+            self.log.info("bootstrap election: %s", why)
+            self.clear_promotion()       # a stale score would schedule a doomed promote
+            return
+        self.log.info("bootstrap election: %s wins (%s)", winner, why)
+        from ocfpy.crm import CrmError
+
+        try:
+            self._set("bootstrap", "true", node=None if winner == self.node else winner)
+        except (CrmError, OSError) as exc:
+            self.log.warning("cannot mark %s as bootstrap node: %s", winner, exc)
+        self._set_score(winner)
+        if winner != self.node:
+            self.clear_promotion()
+
+    # -- actions -----------------------------------------------------------------------------------
+    def start(self):
+        pid = self.mysqld_pid()
+        if pid is not None:
+            self.fail(codes.ERR_GENERIC, f"mariadbd is already running (pid {pid}) outside the "
+                                         "agent's control; stop it first")
+        self._prepare_dirs()
+        state, no_grastate = self.detect_position()
+        self._save_position(state, no_grastate)
+        self._publish(state, no_grastate)
+        self.arrange_promotion()
+        return codes.SUCCESS
+
+    def stop(self):
+        self._stop_mysqld()
+        self._clear_state()
+        return codes.SUCCESS
+
+    def demote(self):
+        if self.mysqld_pid() is None and self._get("last-committed") is not None:
+            return codes.SUCCESS          # already unpromoted: stopped, position published
+        self._stop_mysqld()
+        for what in ("primary", "bootstrap"):
+            self._delete(what)
+        self.clear_promotion()
+        state, no_grastate = self.detect_position()
+        self._save_position(state, no_grastate)
+        self._publish(state, no_grastate)
+        return codes.SUCCESS
+
+    def notify(self):
+        return codes.SUCCESS
+
+    def promote(self):
+        pid = self.mysqld_pid()
+        bootstrap = False
+        if pid is None:
+            saved = self._saved_position() or self.detect_position()
+            state = saved[0]
+            bootstrap = self._choose_promote_mode()
+            if bootstrap:
+                self._mark_safe_to_bootstrap()
+            pid = self._start_mysqld(bootstrap, state)
+        st = self._wait_synced(pid, "bootstrapping" if bootstrap else "joining")
+        self._after_promote(st, bootstrap)
+        return codes.SUCCESS
+
+    def _choose_promote_mode(self) -> bool:
+        """True: bootstrap a new Primary Component; False: join a live one."""
+        wait = self.deadline.cap(min(PROMOTE_WAIT, self.deadline.remaining() * 0.1))
+        why = ""
+        while True:
+            live = self.live_primaries()
+            if live:
+                self.log.info("joining the Primary Component of %s", ", ".join(live))
+                return False
+            winner, why = self.election()
+            if winner == self.node:
+                self.log.info("bootstrapping a new Primary Component (%s)", why)
+                return True
+            if wait.expired:
+                break
+            wait.sleep(1.0)
+        self.clear_promotion()
+        self.fail(codes.ERR_GENERIC, "no Primary Component to join and this node is not the "
+                                     f"bootstrap node ({why if winner is None else winner + ' is'})")
+
+    def _mark_safe_to_bootstrap(self):
+        path = os.path.join(self.datadir, "grastate.dat")
+        try:
+            with open(path) as fh:
+                text = fh.read()
+        except FileNotFoundError:
+            return
+        if mysql.parse_grastate(text).safe_to_bootstrap:
+            return
+        st = os.stat(path)
+        tmp = path + ".ocfpy"
+        with open(tmp, "w") as fh:
+            fh.write(mysql.set_safe_to_bootstrap(text, True))
+        os.chown(tmp, st.st_uid, st.st_gid)
+        os.chmod(tmp, st.st_mode & 0o7777)
+        os.replace(tmp, path)
+        self.log.info("set safe_to_bootstrap: 1 in %s", path)
+
+    def _wait_synced(self, pid, what):
+        """Poll until Primary and Synced; stop mariadbd and fail when it cannot be."""
+        from ocfpy.deadline import Deadline
+        from ocfpy.process import alive
+
+        reserve = min(30.0, max(5.0, self.deadline.remaining() * 0.15))
+        wait = Deadline(self.deadline.end - reserve)
+        last = "no answer yet"
+        while True:
+            if not alive(pid):
+                self._clear_pidfile()
+                self.fail(codes.ERR_GENERIC, f"mariadbd exited while {what}"
+                                             + (f" (see {self.log_file})" if self.log_file else ""))
+            try:
+                st = self.status(timeout=min(5.0, max(0.5, wait.remaining())))
+            except mysql.MysqlError as exc:
+                last = str(exc)
+            else:
+                if mysql.is_synced(st):
+                    return st
+                last = self._describe(st)
+            if wait.expired:
+                break
+            wait.sleep(0.5)
+        self._stop_mysqld()
+        self.fail(codes.ERR_GENERIC, f"not Primary and Synced before the promote timeout while "
+                                     f"{what} ({last})")
+
+    def _clear_pidfile(self):
+        try:
+            os.unlink(self.state_path("pid"))
+        except FileNotFoundError:
+            pass
+
+    def _after_promote(self, st, bootstrap):
+        from ocfpy.crm import CrmError
+
+        try:
+            self._set("primary", st.get("wsrep_cluster_state_uuid", "yes"))
+        except (CrmError, OSError) as exc:
+            self.log.warning("cannot publish %s: %s", self.attr("primary"), exc)
+        for what in ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap"):
+            self._delete(what)
+        self._set_score(self.node)
+        if bootstrap:
+            for node in self.member_names:
+                if node != self.node:
+                    self._set_score(node)
+        self.log.info("promoted: %s, cluster size %s", self._describe(st), st.get("wsrep_cluster_size"))
+
+    def monitor(self):
+        pid = self.mysqld_pid()
+        role = (self.invocation.meta.raw.get("role") or "").lower()
+        promoted_role = role in ("promoted", "master")
+        if pid is None:
+            return self._monitor_stopped(promoted_role)
+        st, healthy = self._status_with_grace()
+        if healthy:
+            if self._get("primary") != st.get("wsrep_cluster_state_uuid"):
+                from ocfpy.crm import CrmError
+
+                try:
+                    self._set("primary", st.get("wsrep_cluster_state_uuid", "yes"))
+                except (CrmError, OSError) as exc:
+                    self.log.warning("cannot publish %s: %s", self.attr("primary"), exc)
+            return codes.RUNNING_PROMOTED
+        self._delete("primary")
+        reason = ("mariadbd does not answer" if st is None else
+                  f"not a healthy member of the Primary Component ({self._describe(st)})")
+        self.set_exit_reason(reason)
+        return codes.FAILED_PROMOTED if promoted_role else codes.ERR_GENERIC
+
+    def _monitor_stopped(self, promoted_role):
+        if promoted_role:
+            # a dead member must not look like a Primary Component to join, nor be promoted again
+            self._delete("primary")
+            self.clear_promotion()
+            self.set_exit_reason("mariadbd is not running")
+            return codes.NOT_RUNNING
+        saved = self._saved_position()
+        if saved is None:
+            return codes.NOT_RUNNING
+        if self._get("last-committed") is None:
+            if self.is_probe:
+                return codes.NOT_RUNNING      # e.g. Pacemaker restarted: start publishes again
+            self._publish(*saved)
+        self.arrange_promotion()
+        return codes.SUCCESS
+
+    def _status_with_grace(self):
+        """(status or None, healthy) after waiting out short non-Primary windows."""
+        grace = self.deadline.cap(min(MONITOR_GRACE, self.deadline.remaining() / 2))
+        st = None
+        bootstrapped = False
+        while True:
+            try:
+                st = self.status(timeout=min(5.0, max(0.5, grace.remaining())))
+            except mysql.MysqlError as exc:
+                self.log.info("status query failed: %s", exc)
+                st = None
+            if st is not None and self._healthy(st):
+                return st, True
+            if (st is not None and self.two_node_mode and not bootstrapped
+                    and not mysql.is_primary(st) and st.get("wsrep_cluster_size") == "1"):
+                bootstrapped = self._regain_primary()
+                continue
+            if grace.expired:
+                return st, False
+            grace.sleep(0.5)
+
+    def _regain_primary(self) -> bool:
+        """two_node_mode: the peer is gone (Pacemaker fenced it); become Primary alone."""
+        import pymysql
+
+        user, password = self.credentials()
+        self.log.warning("two_node_mode: alone and non-Primary, setting pc.bootstrap=YES")
+        try:
+            conn = pymysql.connect(unix_socket=self.socket, user=user, password=password,
+                                   connect_timeout=5, autocommit=True)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'")
+            finally:
+                conn.close()
+        except pymysql.err.MySQLError as exc:
+            self.log.error("pc.bootstrap failed: %s", exc)
+        return True
+
+
+main = Galera.main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,564 @@
+"""Keystone v3 authentication for the OpenStack API agents' deep monitor.
+
+- :class:`Credentials` from the agent's parameters, an openrc-style file
+  (``parse_openrc``) or a clouds.yaml entry (``cloud_from_clouds_yaml``, read
+  by a restricted YAML parser: no PyYAML in an agent's interpreter);
+- :class:`TokenClient`: a v3 token (password or application credential;
+  the token is the ``X-Subject-Token`` header), cached in a 0600 file until
+  shortly before it expires. The file name is a hash of the non-secret auth
+  parameters; the file holds a salted hash of the secret, so a changed
+  password or secret is never served a stale token.
+
+Only the deep monitor imports this module (the shallow one never does).
+
+Example::
+
+    creds = Credentials(auth_url="http://10.0.0.11:5000/v2.0/", username="admin",
+                        password="secret", project_name="admin")
+    client = TokenClient(creds, cache_dir="/run", cache_prefix="ocfpy-glance-api-p1.token-")
+    token = client.token(timeout=5)        # Token(value, project_id, from_cache)
+"""
+
+import os
+import time
+
+from ocfpy import http
+
+#: refresh a cached token this long before it expires (at most half its life)
+REFRESH_MARGIN = 300.0
+
+#: openrc variable -> Credentials field
+OPENRC_NAMES = {
+    "OS_AUTH_URL": "auth_url", "OS_USERNAME": "username", "OS_PASSWORD": "password",
+    "OS_PROJECT_NAME": "project_name", "OS_TENANT_NAME": "project_name",
+    "OS_PROJECT_ID": "project_id", "OS_TENANT_ID": "project_id",
+    "OS_USER_DOMAIN_NAME": "user_domain_name", "OS_PROJECT_DOMAIN_NAME": "project_domain_name",
+    "OS_APPLICATION_CREDENTIAL_ID": "application_credential_id",
+    "OS_APPLICATION_CREDENTIAL_SECRET": "application_credential_secret",
+    "OS_CACERT": "cacert",
+}
+#: clouds.yaml auth key -> Credentials field (same names, plus the v2 ones)
+CLOUDS_AUTH_NAMES = {
+    "auth_url": "auth_url", "username": "username", "password": "password",
+    "project_name": "project_name", "tenant_name": "project_name", "project_id": "project_id",
+    "tenant_id": "project_id", "user_domain_name": "user_domain_name",
+    "project_domain_name": "project_domain_name",
+    "application_credential_id": "application_credential_id",
+    "application_credential_secret": "application_credential_secret",
+}
+FIELDS = ("auth_url", "username", "password", "project_name", "project_id", "user_domain_name",
+          "project_domain_name", "application_credential_id", "application_credential_secret",
+          "cacert")
+SECRET_FIELDS = ("password", "application_credential_secret")
+
+
+class CredentialsFileError(ValueError):
+    """A credentials file that cannot be used; the message names the file and
+    line, never a value."""
+
+
+class AuthError(Exception):
+    """No token. ``kind``: "unreachable" (connection, timeout, 5xx),
+    "rejected" (401) or "failed" (any other answer)."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+class Credentials:
+    """What a token request needs. Unset fields are None."""
+
+    __slots__ = FIELDS
+
+    def __init__(self, **values):
+        for name in FIELDS:
+            setattr(self, name, values.pop(name, None) or None)
+        if values:
+            raise TypeError(f"unknown credential fields: {', '.join(values)}")
+
+    @property
+    def method(self):
+        """ "application_credential", "password" or None (incomplete)."""
+        if self.application_credential_id and self.application_credential_secret:
+            return "application_credential"
+        if self.username and self.password:
+            return "password"
+        return None
+
+    @property
+    def secret(self):
+        return self.application_credential_secret if self.method == "application_credential" \
+            else self.password
+
+    def merged(self, other) -> "Credentials":
+        """These values, with ``other``'s filling the unset ones."""
+        return Credentials(**{n: getattr(self, n) or getattr(other, n) for n in FIELDS})
+
+    def secrets(self) -> list:
+        return [v for v in (getattr(self, n) for n in SECRET_FIELDS) if v]
+
+    def body(self) -> dict:
+        """The JSON body of POST /v3/auth/tokens."""
+        if self.method == "application_credential":
+            return {"auth": {"identity": {
+                "methods": ["application_credential"],
+                "application_credential": {"id": self.application_credential_id,
+                                           "secret": self.application_credential_secret}}}}
+        auth = {"identity": {"methods": ["password"], "password": {"user": {
+            "name": self.username, "domain": {"name": self.user_domain_name or "Default"},
+            "password": self.password}}}}
+        if self.project_id:
+            auth["scope"] = {"project": {"id": self.project_id}}
+        elif self.project_name:
+            auth["scope"] = {"project": {"name": self.project_name,
+                                         "domain": {"name": self.project_domain_name or "Default"}}}
+        return {"auth": auth}
+
+    def cache_key(self) -> str:
+        """A hash of the non-secret parameters (names a cache file)."""
+        text = "\0".join(str(getattr(self, n) or "") for n in FIELDS if n not in SECRET_FIELDS)
+        return sha256_hex(self.method + "\0" + text)[:24]
+
+    def __repr__(self):
+        shown = {n: ("****" if n in SECRET_FIELDS else getattr(self, n))
+                 for n in FIELDS if getattr(self, n)}
+        return f"Credentials({shown})"
+
+
+def sha256_hex(text: str) -> str:
+    """SHA-256 from the builtin module when there is one (hashlib loads OpenSSL, ~3 ms)."""
+    try:
+        from _sha256 import sha256          # Python <= 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256        # Python >= 3.12
+        except ImportError:
+            from hashlib import sha256
+    return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def auth_base(url: str) -> str:
+    """The Keystone root of an auth URL: old agents' v2.0 URLs are accepted.
+
+    >>> auth_base("http://10.0.0.11:5000/v2.0/tokens")
+    'http://10.0.0.11:5000'
+    >>> auth_base("https://keystone.example/identity/v3/")
+    'https://keystone.example/identity'
+    """
+    base = url.split("?", 1)[0].rstrip("/")
+    for tail in ("/tokens", "/auth/tokens"):
+        if base.endswith(tail):
+            base = base[:-len(tail)]
+    for version in ("/v2.0", "/v3", "/v3.0"):
+        if base.endswith(version):
+            base = base[:-len(version)]
+            break
+    return base.rstrip("/")
+
+
+# -- credential files -------------------------------------------------------------------------
+def read_secret_file(path: str) -> str:
+    """A credentials file's text; CredentialsFileError (naming the file) when unreadable."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise CredentialsFileError(f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CredentialsFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def parse_openrc(text: str, path: str = "credentials file") -> Credentials:
+    """``[export ]OS_NAME=value`` lines (an openrc file) to Credentials.
+
+    Quotes are removed; nothing is expanded: a value using ``$`` or
+    backticks is refused (the agent never runs a shell). Other lines are
+    ignored.
+
+    >>> parse_openrc("export OS_USERNAME=admin\\nOS_PASSWORD='s3cret'\\n").method
+    'password'
+    """
+    found = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or name not in OPENRC_NAMES:
+            continue
+        value = value.strip()
+        if value[:1] in ("'", '"'):
+            quote = value[0]
+            end = value.find(quote, 1)
+            if end == -1:
+                raise CredentialsFileError(f"{path} line {number}: {name} has no closing quote")
+            value = value[1:end] if quote == "'" else _unescape_double(value[1:end])
+            if quote == '"' and ("$" in value or "`" in value):
+                raise CredentialsFileError(f"{path} line {number}: {name} uses shell expansion "
+                                           "($, backticks), which is not supported: write the value")
+        else:
+            value = value.split(" #", 1)[0].strip()
+            if "$" in value or "`" in value:
+                raise CredentialsFileError(f"{path} line {number}: {name} uses shell expansion "
+                                           "($, backticks), which is not supported: write the value")
+        found[OPENRC_NAMES[name]] = value
+    return Credentials(**found)
+
+
+def _unescape_double(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '"\\$`':
+            out.append(text[i + 1])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def cloud_from_clouds_yaml(path: str, cloud: str) -> Credentials:
+    """The credentials of ``cloud`` in a clouds.yaml, merged with the same
+    cloud in a ``secure.yaml`` beside it (where passwords often live)."""
+    entry = _cloud_entry(path, cloud, required=True)
+    secure = os.path.join(os.path.dirname(path), "secure.yaml")
+    if os.path.exists(secure):
+        extra = _cloud_entry(secure, cloud, required=False)
+        if extra:
+            entry = _deep_merge(entry, extra)
+    auth = entry.get("auth") or {}
+    if not isinstance(auth, dict):
+        raise CredentialsFileError(f"{path}: clouds.{cloud}.auth is not a mapping")
+    values = {field: str(auth[key]) for key, field in CLOUDS_AUTH_NAMES.items()
+              if auth.get(key) not in (None, "")}
+    if entry.get("cacert"):
+        values["cacert"] = str(entry["cacert"])
+    return Credentials(**values)
+
+
+def _cloud_entry(path, cloud, required):
+    doc = parse_yaml_subset(read_secret_file(path), path)
+    clouds = doc.get("clouds") if isinstance(doc, dict) else None
+    if not isinstance(clouds, dict):
+        if required:
+            raise CredentialsFileError(f"{path}: no clouds: mapping")
+        return {}
+    entry = clouds.get(cloud)
+    if entry is None:
+        if required:
+            raise CredentialsFileError(f"{path}: no cloud named {cloud!r}")
+        return {}
+    if not isinstance(entry, dict):
+        raise CredentialsFileError(f"{path}: clouds.{cloud} is not a mapping")
+    return entry
+
+
+def _deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else value
+    return out
+
+
+def parse_yaml_subset(text: str, path: str = "YAML file"):
+    """The YAML that clouds.yaml files use: block mappings and sequences,
+    plain/quoted scalars (kept as text: no bool/int typing), block scalars
+    (| and >), comments. Flow collections
+    are kept as their text; anchors, aliases, tags and tabs are refused with
+    CredentialsFileError naming the line.
+
+    >>> parse_yaml_subset("clouds:\\n  a:\\n    auth: {x: 1}\\n    regions:\\n    - r1\\n")
+    {'clouds': {'a': {'auth': '{x: 1}', 'regions': ['r1']}}}
+    """
+    lines = text.splitlines()
+    root = {}
+    stack = [(-1, root)]          # (indent of the children, container)
+    pending = None                # (indent, container, key) of "key:" awaiting a block
+    i = 0
+    while i < len(lines):
+        number, raw = i + 1, lines[i]
+        i += 1
+        line = _strip_comment(raw).rstrip()
+        body = line.lstrip(" ")
+        if not body or body in ("---", "..."):
+            continue
+        if body.startswith("\t") or "\t" in line[:len(line) - len(body)]:
+            raise CredentialsFileError(f"{path} line {number}: tabs are not allowed for indentation")
+        indent = len(line) - len(body)
+        if body[0] in "&*!%|>" or body.startswith(("? ", "<<")):
+            raise CredentialsFileError(f"{path} line {number}: unsupported YAML ({body[0]})")
+        is_item = body == "-" or body.startswith("- ")
+        if pending is not None:
+            p_indent, p_container, p_key = pending
+            pending = None
+            if indent > p_indent or (indent == p_indent and is_item and isinstance(p_container, dict)):
+                child = [] if is_item else {}
+                p_container[p_key] = child
+                stack.append((indent, child))
+        # a list may sit at its key's indent ("key:\n- a"): a key line there ends it
+        while len(stack) > 1 and (indent < stack[-1][0] or (
+                indent == stack[-1][0] and isinstance(stack[-1][1], list) and not is_item)):
+            stack.pop()
+        if stack[-1][0] == -1:
+            stack[0] = (indent, root)       # the first line sets the top level's indent
+        level, container = stack[-1]
+        if indent != level:
+            raise CredentialsFileError(f"{path} line {number}: unexpected indentation")
+        if is_item:
+            if not isinstance(container, list):
+                raise CredentialsFileError(f"{path} line {number}: a list item where a key was expected")
+            item = body[1:].strip()
+            if not item:
+                raise CredentialsFileError(f"{path} line {number}: nested block lists are not supported")
+            key, value = _split_key(item)
+            if key is None:
+                container.append(_scalar(item, path, number))
+                continue
+            child = {}
+            container.append(child)
+            stack.append((indent + (len(body) - len(body[1:].lstrip())), child))
+            container, body = child, item
+        elif isinstance(container, list):
+            raise CredentialsFileError(f"{path} line {number}: a key where a list item was expected")
+        key, value = _split_key(body)
+        if key is None:
+            raise CredentialsFileError(f"{path} line {number}: expected key: value")
+        if value == "":
+            container[key] = None
+            pending = (stack[-1][0], container, key)
+        elif value[0] in "|>":
+            block, i = _block_scalar(lines, i, indent, value[0] == ">")
+            container[key] = block
+        else:
+            container[key] = _scalar(value, path, number)
+    return root
+
+
+def _strip_comment(line: str) -> str:
+    quote = None
+    for n, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"" and (n == 0 or line[n - 1] in " :-[{,"):
+            quote = ch
+        elif ch == "#" and (n == 0 or line[n - 1] in " \t"):
+            return line[:n]
+    return line
+
+
+def _split_key(text: str):
+    """("key", "value") of "key: value" / "key:", or (None, None)."""
+    if text[:1] in ("'", '"'):
+        end = text.find(text[0], 1)
+        if end == -1 or text[end + 1:end + 2] != ":":
+            return None, None
+        key, rest = text[1:end], text[end + 2:]
+    else:
+        n = text.find(": ")
+        if n == -1:
+            if not text.endswith(":"):
+                return None, None
+            n = len(text) - 1
+        key, rest = text[:n].strip(), text[n + 1:]
+        if not key or key[0] in "[{":
+            return None, None
+    if rest and not rest.startswith(" "):
+        return None, None
+    return key, rest.strip()
+
+
+def _scalar(value: str, path: str, number: int):
+    if value[0] in "&*!":
+        raise CredentialsFileError(f"{path} line {number}: anchors, aliases and tags are not supported")
+    if value[0] == "'":
+        if not value.endswith("'") or len(value) < 2:
+            raise CredentialsFileError(f"{path} line {number}: unterminated quoted string")
+        return value[1:-1].replace("''", "'")
+    if value[0] == '"':
+        if not value.endswith('"') or len(value) < 2:
+            raise CredentialsFileError(f"{path} line {number}: unterminated quoted string")
+        return (value[1:-1].replace('\\"', '"').replace("\\n", "\n").replace("\\t", "\t")
+                .replace("\\\\", "\\"))
+    if value in ("null", "Null", "NULL", "~"):
+        return None
+    return value        # plain scalars stay text: a password "yes" or "0123" is no bool or int
+
+
+def _block_scalar(lines, i, indent, folded):
+    """The text of a | or > block starting at line index ``i``; (text, next index)."""
+    block = []
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            break
+        block.append(line)
+        i += 1
+    strip = min((len(l) - len(l.lstrip(" ")) for l in block if l.strip()), default=0)
+    texts = [l[strip:] for l in block]
+    return (" ".join(t for t in texts if t) if folded else "\n".join(texts).rstrip("\n") + "\n"), i
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+def epoch_of(stamp: str) -> float:
+    """Seconds since the epoch of Keystone's ``expires_at`` (UTC, ISO 8601).
+
+    >>> epoch_of("1970-01-02T00:00:00.000000Z")
+    86400.0
+    """
+    date, _, clock = stamp.strip().rstrip("Z").partition("T")
+    year, month, day = (int(x) for x in date.split("-"))
+    clock = clock.split("+")[0]
+    h, m, s = clock.split(":")
+    # days from civil (proleptic Gregorian), without importing datetime/calendar
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    return days * 86400.0 + int(h) * 3600 + int(m) * 60 + float(s)
+
+
+class Token:
+    """A token, the project it is scoped to, and whether it came from the cache."""
+
+    __slots__ = ("value", "project_id", "expires", "from_cache")
+
+    def __init__(self, value, project_id, expires, from_cache=False):
+        self.value = value
+        self.project_id = project_id
+        self.expires = expires
+        self.from_cache = from_cache
+
+    def __repr__(self):
+        return f"Token(****, project_id={self.project_id!r}, from_cache={self.from_cache})"
+
+
+class TokenClient:
+    """Tokens from ``creds.auth_url`` (a Keystone root or any v2.0/v3 URL).
+
+    ``cache_dir``/``cache_prefix`` name the cache files (None: no cache);
+    ``on_secret`` is called with every token obtained (to mask it in logs).
+    """
+
+    def __init__(self, creds: Credentials, cache_dir=None, cache_prefix="token-", cafile=None,
+                 insecure=False, on_secret=None):
+        self.creds = creds
+        self.base = auth_base(creds.auth_url or "")
+        self.cache_dir = cache_dir
+        self.cache_prefix = cache_prefix
+        self.cafile = cafile or creds.cacert
+        self.insecure = insecure
+        self.on_secret = on_secret or (lambda value: None)
+        self.requests = 0            # token requests sent (tests, bench)
+
+    @property
+    def cache_path(self):
+        if not self.cache_dir:
+            return None
+        return os.path.join(self.cache_dir, self.cache_prefix + self.creds.cache_key())
+
+    def token(self, timeout: float, fresh: bool = False) -> Token:
+        """A valid token: the cached one unless ``fresh`` or near expiry."""
+        if not fresh:
+            cached = self._load()
+            if cached is not None:
+                return cached
+        return self._request(timeout)
+
+    def forget(self) -> None:
+        """Drop the cached token (it was refused)."""
+        path = self.cache_path
+        if path:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+    def reachable(self, timeout: float) -> bool:
+        """Does Keystone answer at all (any status below 500 on GET /v3)?"""
+        try:
+            r = http.request("GET", self.base + "/v3", timeout=timeout, cafile=self.cafile,
+                             insecure=self.insecure)
+        except http.HTTPError:
+            return False
+        return r.status < 500
+
+    # -- internals --------------------------------------------------------------------------
+    def _request(self, timeout):
+        url = self.base + "/v3/auth/tokens"
+        self.requests += 1
+        try:
+            r = http.request("POST", url, json_body=self.creds.body(), timeout=timeout,
+                             cafile=self.cafile, insecure=self.insecure,
+                             headers={"Accept": "application/json"})
+        except http.HTTPError as exc:
+            raise AuthError("unreachable", f"token request failed: {exc}") from None
+        if r.status >= 500:
+            raise AuthError("unreachable", f"token request to {url} answered {r.status}")
+        if r.status == 401:
+            raise AuthError("rejected", f"{url} rejected the monitor's credentials (401)")
+        if r.status != 201:
+            raise AuthError("failed", f"token request to {url} answered {r.status}")
+        value = r.header("x-subject-token")
+        if not value:
+            raise AuthError("failed", f"{url} answered 201 without an X-Subject-Token header")
+        self.on_secret(value)
+        try:
+            token = r.json()["token"]
+            expires = epoch_of(token["expires_at"])
+            project_id = (token.get("project") or {}).get("id")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise AuthError("failed", f"{url} answered 201 with an unreadable token body") from None
+        result = Token(value, project_id, expires)
+        self._save(result)
+        return result
+
+    def _load(self):
+        path = self.cache_path
+        if not path:
+            return None
+        import json
+
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            value, expires = data["token"], float(data["expires"])
+            salt, check, issued = data["salt"], data["check"], float(data["issued"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if check != sha256_hex(salt + "\0" + (self.creds.secret or "")):
+            return None                 # the password or secret changed
+        now = time.time()
+        margin = min(REFRESH_MARGIN, max(0.0, expires - issued) / 2)
+        if now >= expires - margin:
+            return None
+        self.on_secret(value)
+        return Token(value, data.get("project_id"), expires, from_cache=True)
+
+    def _save(self, token: Token) -> None:
+        path = self.cache_path
+        if not path:
+            return
+        import json
+
+        salt = os.urandom(16).hex()
+        data = {"token": token.value, "expires": token.expires, "issued": time.time(),
+                "project_id": token.project_id, "salt": salt,
+                "check": sha256_hex(salt + "\0" + (self.creds.secret or ""))}
+        tmp = f"{path}.tmp{os.getpid()}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            os.fchmod(fd, 0o600)        # the token is a secret, whatever the umask or old file
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, path)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass            # a cache that cannot be written costs a token next time

@@ -1,0 +1,56 @@
+"""Fixtures of the galera agent tests.
+
+``galera_bed`` builds a real MariaDB Galera on 127.0.0.1 (free ports) driven
+by ocf:ocfpy:galera under the fake-cluster scheduler (tests/galera/galera_bed.py)
+and tears it down even when the test fails. Real tests skip only when root,
+mariadbd, mariadb-install-db, the galera provider, rsync or pymysql is missing.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from galera_bed import GaleraBed  # noqa: E402
+
+
+def real_galera_unavailable():
+    from ocfpy.testing.mariadb import missing_requirements
+
+    reason = missing_requirements(galera=True)
+    return f"real MariaDB Galera unavailable: {reason}" if reason else None
+
+
+@pytest.fixture
+def galera_bed():
+    """A factory: ``galera_bed(nodes=3, params={...})`` -> GaleraBed (not started)."""
+    reason = real_galera_unavailable()
+    if reason:
+        pytest.skip(reason)
+    beds = []
+
+    def make(nodes=3, **kw):
+        bed = GaleraBed(nodes, **kw)
+        beds.append(bed)
+        return bed
+
+    yield make
+    for bed in beds:
+        bed.close()
+
+
+@pytest.fixture
+def mdb_base():
+    """A short base directory under /tmp for hand-started servers (removed after)."""
+    import shutil
+
+    reason = real_galera_unavailable()
+    if reason:
+        pytest.skip(reason)
+    from ocfpy.testing.mariadb import make_base_dir
+
+    base = make_base_dir("ocfpy-gtest-")
+    yield base
+    shutil.rmtree(base, ignore_errors=True)

@@ -1,0 +1,482 @@
+"""Fast tests of the galera logic: ocfpy.mysql's pure functions, the
+clustercheck verdicts, and ocf:ocfpy:galera on a fake cluster without any
+mariadbd (datadirs hold hand-written grastate.dat files; the binary is
+/bin/true, which start never runs when grastate.dat has a seqno)."""
+
+import os
+import pwd
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocfpy import codes, mysql
+from ocfpy.clustercheck import NOT_SYNCED, READ_ONLY, SYNCED, evaluate
+from ocfpy.mysql import Candidate, Member
+from ocfpy.testing.driver import Driver
+from ocfpy.testing.fake import FakeCluster
+from ocfpy.testing.mariadb import free_ports
+
+# --- grastate.dat and --wsrep-recover ---------------------------------------------------------
+
+GRASTATE = """# GALERA saved state
+version: 2.1
+uuid:    6d2c4a0e-e5cc-11f1-b0a1-06200d0f7db3
+seqno:   -1
+safe_to_bootstrap: 0
+"""
+
+
+def test_grastate_after_a_crash_has_an_unknown_seqno():
+    st = mysql.parse_grastate(GRASTATE)
+    assert (st.uuid, st.seqno, st.safe_to_bootstrap) == (
+        "6d2c4a0e-e5cc-11f1-b0a1-06200d0f7db3", -1, False)
+
+
+def test_grastate_of_the_last_node_down_is_safe_to_bootstrap():
+    st = mysql.parse_grastate(GRASTATE.replace("-1", "42").replace("bootstrap: 0", "bootstrap: 1"))
+    assert (st.seqno, st.safe_to_bootstrap) == (42, True)
+
+
+def test_garbled_or_empty_grastate_reads_as_unknown():
+    assert mysql.parse_grastate("seqno: lots\n") == mysql.GraState()
+    assert mysql.parse_grastate("") == mysql.GraState()
+
+
+def test_set_safe_to_bootstrap_changes_only_that_line():
+    text = mysql.set_safe_to_bootstrap(GRASTATE, True)
+    assert "safe_to_bootstrap: 1" in text
+    assert text.replace("safe_to_bootstrap: 1", "safe_to_bootstrap: 0") == GRASTATE
+
+
+def test_set_safe_to_bootstrap_adds_a_missing_line():
+    assert mysql.parse_grastate(mysql.set_safe_to_bootstrap("seqno: 3\n")).safe_to_bootstrap
+
+
+def test_recovered_position_is_the_last_one_logged():
+    log = ("2026-11-21 [Note] WSREP: Recovered position: aaaa-1:5\n"
+           "noise\n2026-11-21 [Note] WSREP: Recovered position: bbbb-2:17\n")
+    assert mysql.parse_recovered_position(log) == ("bbbb-2", 17)
+
+
+def test_recover_log_without_a_position_gives_none():
+    assert mysql.parse_recovered_position("[Note] WSREP: Recovered position: garbage\n") is None
+    assert mysql.parse_recovered_position("") is None
+
+
+# --- addresses and names ---------------------------------------------------------------------------
+
+def test_gcomm_entries_may_carry_ports_and_ipv6():
+    members = mysql.parse_gcomm("gcomm://ctl1,10.0.0.2:4577,[fd00::3]:4567?pc.wait_prim=no")
+    assert members == [Member("ctl1"), Member("10.0.0.2", 4577), Member("fd00::3", 4567)]
+
+
+def test_bare_gcomm_is_an_empty_member_list():
+    assert mysql.parse_gcomm("gcomm://") == []
+
+
+@pytest.mark.parametrize("bad", ["ctl1,ctl2", "gcomm://a,a", "gcomm://a:99999", "gcomm://[fd00::1"])
+def test_malformed_gcomm_is_refused(bad):
+    with pytest.raises(ValueError):
+        mysql.parse_gcomm(bad)
+
+
+@pytest.mark.parametrize("text", ["ctl1:10.0.0.1;ctl2:10.0.0.2", "ctl1:10.0.0.1, ctl2:10.0.0.2",
+                                  "ctl1:10.0.0.1 ctl2:10.0.0.2", "ctl1:10.0.0.1;ctl2:10.0.0.2;"])
+def test_host_map_accepts_every_separator_seen_in_the_wild(text):
+    assert mysql.parse_host_map(text) == {"ctl1": Member("10.0.0.1"), "ctl2": Member("10.0.0.2")}
+
+
+def test_host_map_entries_may_carry_ports():
+    assert mysql.parse_host_map("n1:127.0.0.1:4567")["n1"] == Member("127.0.0.1", 4567)
+
+
+@pytest.mark.parametrize("bad", ["ctl1", "ctl1:", "ctl1:a;ctl1:b"])
+def test_malformed_host_map_is_refused(bad):
+    with pytest.raises(ValueError):
+        mysql.parse_host_map(bad)
+
+
+def test_ctl1_never_matches_ctl10():
+    members = mysql.parse_gcomm("gcomm://ctl10,ctl1")
+    assert mysql.member_of_node("ctl1", members, {}) == 1
+    assert mysql.member_of_node("ctl10", members, {}) == 0
+    assert mysql.member_of_node("ctl", members, {}) is None
+
+
+def test_short_node_name_does_not_match_an_fqdn_entry():
+    members = mysql.parse_gcomm("gcomm://ctl1.example.com")
+    assert mysql.member_of_node("ctl1", members, {}) is None
+
+
+def test_node_names_match_hosts_case_insensitively():
+    assert mysql.member_of_node("CTL1", mysql.parse_gcomm("gcomm://ctl1:4567"), {}) == 0
+
+
+def test_host_port_entries_on_one_host_are_told_apart_by_port():
+    members = mysql.parse_gcomm("gcomm://127.0.0.1:4567,127.0.0.1:4577")
+    hmap = mysql.parse_host_map("n1:127.0.0.1:4567;n2:127.0.0.1:4577")
+    assert [mysql.member_of_node(n, members, hmap) for n in ("n1", "n2")] == [0, 1]
+    assert mysql.member_nodes(members, hmap) == ["n1", "n2"]
+
+
+def test_a_map_without_port_on_a_shared_host_is_ambiguous():
+    members = mysql.parse_gcomm("gcomm://127.0.0.1:4567,127.0.0.1:4577")
+    with pytest.raises(ValueError):
+        mysql.member_of_node("n1", members, mysql.parse_host_map("n1:127.0.0.1"))
+
+
+def test_default_port_matches_an_entry_without_port():
+    members = mysql.parse_gcomm("gcomm://10.0.0.1")
+    assert mysql.member_of_node("n1", members, mysql.parse_host_map("n1:10.0.0.1:4567")) == 0
+
+
+def test_unmapped_members_are_named_by_their_host():
+    members = mysql.parse_gcomm("gcomm://10.0.0.1,ctl2:4567")
+    assert mysql.member_nodes(members, mysql.parse_host_map("ctl1:10.0.0.1")) == ["ctl1", "ctl2"]
+
+
+# --- the election -----------------------------------------------------------------------------------
+
+def test_safe_to_bootstrap_wins_before_the_others_publish():
+    assert mysql.elect([Candidate("a", None), Candidate("b", 3, safe=True), Candidate("c", None)]) \
+        == ("b", "safe_to_bootstrap")
+
+
+def test_several_safe_nodes_go_to_the_first_listed():
+    assert mysql.elect([Candidate("a", 1), Candidate("b", 9, safe=True), Candidate("c", 9, safe=True)])[0] == "b"
+
+
+def test_nobody_wins_while_a_member_has_not_published():
+    winner, why = mysql.elect([Candidate("a", 5), Candidate("b", None)])
+    assert winner is None and "b" in why
+
+
+def test_highest_seqno_wins_over_list_order():
+    assert mysql.elect([Candidate("a", 5), Candidate("b", 9), Candidate("c", 7)])[0] == "b"
+
+
+def test_ties_go_to_the_first_listed():
+    assert mysql.elect([Candidate("a", 5), Candidate("b", 9), Candidate("c", 9)])[0] == "b"
+
+
+def test_unknown_seqno_counts_as_zero():
+    assert mysql.elect([Candidate("a", -1), Candidate("b", 0)])[0] == "a"
+    assert mysql.elect([Candidate("a", -1), Candidate("b", 1)])[0] == "b"
+
+
+# --- credentials and clustercheck verdicts ------------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("s3cret pass\n", (None, "s3cret pass")),
+    ("[mysqld]\nuser=x\n[client]\nuser = check\npassword = \"p w\"\n", ("check", "p w")),
+    ('MYSQL_USERNAME="clustercheck_user"\nMYSQL_PASSWORD="my pw"\n', ("clustercheck_user", "my pw")),
+])
+def test_credentials_files_in_three_formats(tmp_path, text, expected):
+    path = tmp_path / "cred"
+    path.write_text(text)
+    assert mysql.read_credentials(str(path)) == expected
+
+
+def _st(cluster="Primary", state="4", read_only="OFF"):
+    return {"wsrep_cluster_status": cluster, "wsrep_local_state": state, "read_only": read_only}
+
+
+@pytest.mark.parametrize("status,flags,expected", [
+    (_st(), {}, (200, SYNCED)),
+    (_st(state="2"), {}, (503, NOT_SYNCED)),
+    (_st(state="2"), {"available_when_donor": True}, (200, SYNCED)),
+    (_st(state="1"), {"available_when_donor": True}, (503, NOT_SYNCED)),
+    (_st(cluster="non-Primary"), {"available_when_donor": True}, (503, NOT_SYNCED)),
+    (_st(read_only="ON"), {}, (503, READ_ONLY)),
+    (_st(read_only="ON"), {"available_when_readonly": True}, (200, SYNCED)),
+    (None, {}, (503, NOT_SYNCED)),
+])
+def test_clustercheck_verdicts(status, flags, expected):
+    assert evaluate(status, **flags) == expected
+
+
+# --- the agent on a fake cluster ----------------------------------------------------------------------
+
+def _mysql_owned(path: Path, mode=0o750):
+    path.mkdir(parents=True, exist_ok=True)
+    pw = pwd.getpwnam("mysql")
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+    os.chmod(path, mode)
+
+
+needs_mysql_user = pytest.mark.skipif(
+    os.geteuid() != 0 or not any(p.pw_name == "mysql" for p in pwd.getpwall()),
+    reason="needs root and a mysql user (datadirs are owned by mysql)")
+
+
+class FakeBed:
+    """Three nodes with hand-written grastate.dat files and no server."""
+
+    def __init__(self, tmp_path, seqnos=(None, None, None), safe=(0, 0, 0), nodes=3, **params):
+        self.tmp = tmp_path
+        self.cluster = FakeCluster.create(tmp_path / "fake", nodes)
+        self.names = self.cluster.nodes()
+        self.ports = free_ports(len(self.names))
+        config = tmp_path / "my.cnf"
+        config.write_text("[mysqld]\n")
+        node_params = {}
+        for i, name in enumerate(self.names):
+            datadir = tmp_path / name / "data"
+            _mysql_owned(datadir)
+            if i < len(seqnos) and seqnos[i] is not None:
+                (datadir / "grastate.dat").write_text(
+                    f"version: 2.1\nuuid: 11111111-2222-3333-4444-555555555555\n"
+                    f"seqno: {seqnos[i]}\nsafe_to_bootstrap: {safe[i]}\n")
+            node_params[name] = {"datadir": str(datadir), "pid": str(tmp_path / name / "m.pid"),
+                                 "socket": str(tmp_path / name / "m.sock")}
+        self.gcomm = "gcomm://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
+        self.log = tmp_path / "agent.log"
+        base = {"wsrep_cluster_address": self.gcomm, "binary": "/bin/true", "config": str(config),
+                "cluster_host_map": ";".join(f"{n}:127.0.0.1:{p}" for n, p in zip(self.names, self.ports))}
+        base.update(params)
+        self.driver = Driver("galera", cluster=self.cluster, resource="galera", params=base,
+                             workdir=tmp_path / "work", node_params=node_params, inprocess=True,
+                             extra_env={"HA_LOGFILE": str(self.log)})
+
+    def run(self, action, node="node1", **kw):
+        return self.driver.run(action, node, **kw)
+
+    def scores(self):
+        return self.cluster.promotion_scores("galera")
+
+    def attr(self, node, what):
+        return self.cluster.get_attr(node, f"galera-{what}")
+
+    def views(self):
+        import re
+
+        out = {}
+        for line in self.log.read_text().splitlines() if self.log.exists() else []:
+            m = re.search(r"galera\(galera:(\d+)\).*bootstrap election: (\S+) wins", line)
+            if m:
+                out.setdefault(self.names[int(m.group(1))], set()).add(m.group(2))
+        return out
+
+
+def _start_all(bed, order):
+    for node in order:
+        res = bed.run("start", node, instance=bed.names.index(node))
+        assert res.rc == 0, res.stderr
+    for node in bed.names:       # an unpromoted monitor on every node: each computes its view
+        res = bed.run("monitor", node, interval=30, meta={"role": "Unpromoted"},
+                      instance=bed.names.index(node))
+        assert res.rc == 0, res.stderr
+
+
+@needs_mysql_user
+def test_equal_seqnos_give_one_bootstrap_node_in_every_view(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(7, 7, 7))
+    _start_all(bed, ["node3", "node2", "node1"])
+    assert bed.scores() == {"node1": 100}
+    assert [bed.attr(n, "bootstrap") for n in bed.names] == ["true", None, None]
+    assert bed.views() == {"node1": {"node1"}, "node2": {"node1"}, "node3": {"node1"}}
+
+
+@needs_mysql_user
+def test_the_highest_seqno_is_elected_and_published_by_every_node(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(5, 9, 7))
+    _start_all(bed, ["node1", "node2", "node3"])
+    assert bed.scores() == {"node2": 100}
+    assert [bed.attr(n, "last-committed") for n in bed.names] == ["5", "9", "7"]
+    assert set(map(frozenset, bed.views().values())) == {frozenset({"node2"})}
+
+
+@needs_mysql_user
+def test_safe_to_bootstrap_node_is_elected_at_its_own_start(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(3, 3, 3), safe=(0, 0, 1))
+    assert bed.run("start", "node3", instance=2).rc == 0
+    assert bed.scores() == {"node3": 100}
+
+
+@needs_mysql_user
+def test_no_node_is_elected_until_every_member_published(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(3, 4, 5))
+    assert bed.run("start", "node1", instance=0).rc == 0
+    assert bed.run("start", "node2", instance=1).rc == 0
+    assert bed.scores() == {}
+    assert "waiting for the position of node3" in bed.log.read_text()
+
+
+@needs_mysql_user
+def test_empty_datadirs_publish_unknown_positions_and_elect_the_first_listed(tmp_path):
+    bed = FakeBed(tmp_path)
+    _start_all(bed, ["node2", "node3", "node1"])
+    assert [bed.attr(n, "last-committed") for n in bed.names] == ["-1", "-1", "-1"]
+    assert [bed.attr(n, "no-grastate") for n in bed.names] == ["true"] * 3
+    assert bed.scores() == {"node1": 100}
+
+
+@needs_mysql_user
+def test_a_stale_primary_attribute_of_a_dead_peer_is_not_joined(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(3, 4, None))
+    bed.cluster.set_attr("node2", "galera-primary", "some-uuid")      # node2's port is closed
+    assert bed.run("start", "node1", instance=0).rc == 0
+    assert bed.scores() == {}
+    assert "asking to join" not in bed.log.read_text()
+
+
+@needs_mysql_user
+def test_a_reachable_primary_peer_is_joined(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(3, 4, None))
+    bed.cluster.set_attr("node2", "galera-primary", "some-uuid")
+    with socket.create_server(("127.0.0.1", bed.ports[1])):       # node2's gcomm port answers
+        assert bed.run("start", "node1", instance=0).rc == 0
+    assert bed.scores() == {"node1": 100}
+
+
+@needs_mysql_user
+def test_promote_that_can_neither_join_nor_bootstrap_fails_fast_and_withdraws_the_score(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(3, 4, None))
+    assert bed.run("start", "node1", instance=0).rc == 0
+    bed.cluster.set_promotion("node1", "galera", 100)              # a stale score
+    res = bed.run("promote", "node1", instance=0, timeout=20)
+    assert res.rc == codes.ERR_GENERIC
+    assert res.exit_reason.startswith("no Primary Component to join")
+    assert res.duration < 10
+    assert bed.scores() == {}
+
+
+@needs_mysql_user
+def test_stop_clears_every_attribute_and_the_score(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(3, 3, 3), safe=(1, 0, 0))
+    assert bed.run("start", "node1", instance=0).rc == 0
+    assert bed.scores() == {"node1": 100}
+    assert bed.run("stop", "node1", instance=0).rc == 0
+    assert bed.cluster.attributes()["node1"] == {}
+    assert bed.run("monitor", "node1", instance=0).rc == codes.NOT_RUNNING
+
+
+# --- bad input ------------------------------------------------------------------------------------------
+
+def _one_reason(res):
+    assert "Traceback" not in res.stderr
+    assert res.stderr.count("ocf-exit-reason:") == 1, res.stderr
+    return res.exit_reason
+
+
+# (case, parameters, node, start's code, a piece of its exit reason); the
+# datadir case chmods node1's datadir to 000
+BAD_INPUT = [
+    ("missing wsrep_cluster_address", {"wsrep_cluster_address": ""}, "node1",
+     codes.ERR_CONFIGURED, "required parameter wsrep_cluster_address is not set"),
+    ("wsrep_cluster_address without gcomm://", {"wsrep_cluster_address": "ctl1,ctl2"}, "node1",
+     codes.ERR_CONFIGURED, "must start with gcomm://"),
+    ("node not in wsrep_cluster_address",
+     {"cluster_host_map": "", "wsrep_cluster_address": "gcomm://node1,node2,node30"}, "node3",
+     codes.ERR_ARGS, "node node3 is not in wsrep_cluster_address"),
+    ("cluster_host_map entry outside the address", {"cluster_host_map": "node1:10.9.9.9"}, "node1",
+     codes.ERR_CONFIGURED, "parameter cluster_host_map: node1:10.9.9.9 is not in"),
+    ("unreadable datadir", {}, "node1", codes.ERR_PERM, "is not readable and writable by user mysql"),
+    ("missing check_passwd_file", {"check_passwd_file": "/nonexistent/pw"}, "node1",
+     codes.ERR_INSTALLED, "check_passwd_file /nonexistent/pw does not exist"),
+    ("binary not installed", {"binary": "/nonexistent/sbin/mariadbd"}, "node1",
+     codes.ERR_INSTALLED, "program /nonexistent/sbin/mariadbd not found"),
+]
+IDS = [case[0] for case in BAD_INPUT]
+
+
+def _bad_bed(tmp_path, case, params):
+    bed = FakeBed(tmp_path, seqnos=(1, 1, 1), **params)
+    if case == "unreadable datadir":
+        os.chmod(tmp_path / "node1" / "data", 0)
+    return bed
+
+
+@needs_mysql_user
+@pytest.mark.parametrize("case,params,node,code,reason", BAD_INPUT, ids=IDS)
+def test_bad_input_fails_start_with_its_code_and_one_exit_reason(tmp_path, case, params, node, code, reason):
+    res = _bad_bed(tmp_path, case, params).run("start", node, instance=int(node[-1]) - 1)
+    assert (res.rc, reason in _one_reason(res)) == (code, True), res.exit_reason
+
+
+@needs_mysql_user
+@pytest.mark.parametrize("case,params,node,code,reason", BAD_INPUT, ids=IDS)
+def test_bad_input_probe_reports_not_running_or_misconfigured(tmp_path, case, params, node, code, reason):
+    res = _bad_bed(tmp_path, case, params).run("monitor", node, instance=int(node[-1]) - 1)
+    # a value that can never be valid fails the probe (6); anything missing here is "not running"
+    expected = codes.ERR_CONFIGURED if code == codes.ERR_CONFIGURED and "required" not in reason \
+        else codes.NOT_RUNNING
+    assert res.rc == expected, res.stderr
+    _one_reason(res)
+
+
+@needs_mysql_user
+@pytest.mark.parametrize("case,params,node,code,reason", BAD_INPUT, ids=IDS)
+def test_bad_input_stop_succeeds(tmp_path, case, params, node, code, reason):
+    res = _bad_bed(tmp_path, case, params).run("stop", node, instance=int(node[-1]) - 1)
+    assert res.rc == codes.SUCCESS, res.stderr
+    _one_reason(res)
+
+
+@needs_mysql_user
+def test_probe_on_a_node_without_mariadb_installed(tmp_path):
+    res = FakeBed(tmp_path, seqnos=(1, 1, 1), binary="/nonexistent/sbin/mariadbd").run("monitor")
+    assert res.rc == codes.NOT_RUNNING
+    assert "not found" in _one_reason(res)
+
+
+@needs_mysql_user
+def test_probe_with_mariadbd_absent_from_path(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(1, 1, 1), binary="mariadbd")
+    bed.driver.extra_env["PATH"] = f"{bed.cluster.bin_dir}:/nonexistent/bin"
+    bed.driver.inprocess = False            # the agent's own PATH decides
+    res = bed.run("monitor")
+    assert res.rc == codes.NOT_RUNNING
+    assert "mariadbd" in _one_reason(res)
+
+
+# --- speed: what meta-data and monitor import ----------------------------------------------------------
+
+def _imported(code):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+HEAVY = ("pymysql", "psutil", "click", "lxml", "pyroute2", "dataclasses", "typing")
+
+
+def test_meta_data_imports_no_heavy_module():
+    mods = _imported("import sys, io; from ocfpy_agents.galera import Galera; "
+                     "Galera.run(['galera', 'meta-data'], stdout=io.StringIO()); "
+                     f"print(' '.join(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
+    assert mods == set()
+
+
+@needs_mysql_user
+def test_a_probe_of_a_stopped_node_imports_no_heavy_module(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(1, 1, 1))
+    env = bed.driver.environ("monitor", "node1", instance=0)
+    code = ("import sys, io; from ocfpy_agents.galera import Galera; "
+            f"rc = Galera.run(['galera', 'monitor'], environ={env!r}, stderr=io.StringIO()); "
+            "assert rc == 7, rc; "
+            f"print(' '.join(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
+    assert _imported(code) == set()
+
+
+# --- the scheduler's extension used here ----------------------------------------------------------------
+
+STATEFUL = Path("/usr/lib/ocf/resource.d/pacemaker/Stateful")
+
+
+@pytest.mark.skipif(not STATEFUL.exists(), reason="pacemaker's Stateful not installed")
+def test_parallel_scheduler_reaches_the_same_roles_as_the_serial_one(tmp_path):
+    from ocfpy.testing.scheduler import CloneScheduler
+
+    roles = []
+    for parallel in (False, True):
+        cluster = FakeCluster.create(tmp_path / f"fake{parallel}", 3)
+        driver = Driver(str(STATEFUL), cluster=cluster, resource="st", workdir=tmp_path / f"w{parallel}")
+        sched = CloneScheduler(driver, cluster, promotable=True, parallel=parallel)
+        sched.start_all()
+        assert sched.settle()
+        roles.append(sched.roles())
+    assert roles[0] == roles[1]
+    assert sorted(roles[1].values()) == ["Promoted", "Unpromoted", "Unpromoted"]
