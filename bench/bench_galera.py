@@ -313,7 +313,7 @@ def main() -> int:
         for scenario in args.scenario:
             t = time.monotonic()
             template = make_template(work / f"template-{scenario}", scenario)
-            print(f"{scenario}: template cluster built in {time.monotonic() - t:.1f} s")
+            print(f"{scenario}: template cluster built in {time.monotonic() - t:.1f} s", flush=True)
             for mode in args.mode:
                 per_agent = all_results[(scenario, mode)] = {k: [] for k in args.agents}
                 for run in range(args.runs):
@@ -324,7 +324,8 @@ def main() -> int:
                         r = cold_start(kind, template, base, parallel=mode == "parallel")
                         per_agent[kind].append(r)
                         print(f"  {scenario}/{mode} run {run + 1} {LABELS[kind]:<22} "
-                              + (f"{r['seconds']:6.1f} s" if r["ok"] else "FAILED  ")
+                              + (f"{r['seconds']:6.1f} s (start phase {r['started_s']:.1f} s)"
+                                 if r["ok"] else "FAILED  ")
                               + f"  bootstrap {r['bootstrap']}, joiners {r['transfers']},"
                               f" {r['calls']} agent calls, {len(r['failed_calls'])} failed"
                               + (f"  {r['error']}" if "error" in r else ""), flush=True)

@@ -428,9 +428,10 @@ class OpenStackAPI(Agent):
 
         outcome = self.deadline.wait_for(ready, interval=0.1, max_interval=1.0)
         if outcome == "dead":
-            status = self.reap(pid) if child else None
+            status = self.reap(pid) if child else ""
+            hint = " (it must not daemonize itself)" if status == " with status 0" else ""
             self.log_tail()
-            self.fail(codes.ERR_GENERIC, f"{self.name} exited during start{status or ''}; "
+            self.fail(codes.ERR_GENERIC, f"{self.name} exited during start{status}{hint}; "
                                          f"see {self.log_path}")
         if not outcome:
             self.fail(codes.ERR_GENERIC, f"{self.name} (pid {pid}) not healthy before the start "

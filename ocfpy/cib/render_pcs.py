@@ -12,7 +12,8 @@ Choices that make the result equal to our XML:
   (on a live cluster they do; on a file, seed the ``<nodes>`` section);
 * pcs refuses agents it cannot find (``crm_resource`` meta-data) unless
   ``--force``: pass ``force="missing"`` to add it only for agents that are not
-  installed here, or ``force=True`` for all.
+  installed here (or whose meta-data pcs rejects, see
+  :func:`pcs_rejects_metadata`), or ``force=True`` for all.
 
 Example::
 
@@ -61,13 +62,33 @@ def agent_installed(agent: str) -> bool:
     return False
 
 
+def pcs_rejects_metadata(agent: str) -> bool:
+    """True for an installed ocfpy agent with a ``private`` parameter: pcs
+    (0.11) validates meta-data against its OCF RNG, which lacks the
+    ``private`` attribute that Pacemaker honours, and then needs --force.
+    Judged from the installed script and the agent's class (no subprocess)."""
+    parts = agent.split(":")
+    if parts[0] != "ocf" or len(parts) != 3:
+        return False
+    from ocfpy.install import MARKER, find
+
+    try:
+        with open(os.path.join(OCF_ROOT, "resource.d", parts[1], parts[2])) as fh:
+            if MARKER not in fh.read(4096):
+                return False
+        (info,) = find([parts[2]])
+    except (OSError, UnicodeDecodeError, KeyError, ValueError):
+        return False
+    return any(p.private for p in info.cls.parameter_list())
+
+
 def _force_pred(force: ForceSpec) -> Callable[[str], bool]:
     if force is True:
         return lambda agent: True
     if force is False or force is None:
         return lambda agent: False
     if force == "missing":
-        return lambda agent: not agent_installed(agent)
+        return lambda agent: not agent_installed(agent) or pcs_rejects_metadata(agent)
     if callable(force):
         return force
     names = set(force)

@@ -162,3 +162,11 @@ class GaleraBed:
 
     def count(self, node: str) -> int:
         return self.sql(node, "SELECT COUNT(*) FROM t.rows")[0][0]
+
+    def wait_rows(self, node: str, count: int, timeout: float = 30) -> None:
+        """Wait until ``node`` has applied ``count`` rows (replication is asynchronous)."""
+        end = time.monotonic() + timeout
+        while self.count(node) < count:
+            if time.monotonic() > end:
+                raise AssertionError(f"{node}: {self.count(node)} rows, expected {count}")
+            time.sleep(0.1)

@@ -94,9 +94,12 @@ def test_kill_of_all_three_bootstraps_from_the_highest_recovered_seqno_and_other
     make_table(bed)
     uuid = bed.status("node1")["wsrep_cluster_state_uuid"]
     bed.write_rows("node1", range(5))
+    for node in ("node2", "node3"):
+        bed.wait_rows(node, 5)
     bed.kill("node1")                      # node1 falls behind: the first listed must NOT win
     bed.wait_cluster_size("node2", 2)
     bed.write_rows("node2", range(5, 20))
+    bed.wait_rows("node3", 20)             # node2 and node3 end equal
     bed.kill("node2")
     bed.kill("node3")
     assert {bed.grastate(n)["seqno"] for n in bed.by_name} == {"-1"}
@@ -118,7 +121,8 @@ def test_equal_seqnos_elect_one_bootstrap_node_the_same_in_every_view(galera_bed
     bed.up()
     make_table(bed)
     bed.write_rows("node1", range(3))
-    time.sleep(0.5)                        # quiet: every node applied everything
+    for node in ("node2", "node3"):        # quiet: every node applied everything
+        bed.wait_rows(node, 3)
     for node in ("node3", "node2", "node1"):
         bed.kill(node)
     bed.sched.monitor_all()
@@ -140,9 +144,12 @@ def test_a_killed_joiner_rejoins_by_ist(galera_bed):
     make_table(bed)
     joiner = bed.joins()[0]
     other = next(n for n in bed.by_name if n != joiner)
+    bed.write_rows(other, range(10))
+    # a node that has committed nothing since its SST has no position to resume from
+    bed.wait_rows(joiner, 10)
     bed.kill(joiner)
     bed.wait_cluster_size(other, 2)
-    bed.write_rows(other, range(50))
+    bed.write_rows(other, range(10, 50))
     mark = bed.log_mark()
     t0 = time.monotonic()
     bed.sched.monitor_all()

@@ -128,15 +128,21 @@ class Bed:
             return []
         return [l[len("request "):] for l in self.log.read_text().splitlines() if l.startswith("request ")]
 
+    def leftovers(self) -> list:
+        """Pids of this bed's fake services still alive, wherever their pid
+        file is (an `ocfpy check` run keeps its own)."""
+        return [int(n) for n in os.listdir("/proc")
+                if n.isdigit() and self.ours(int(n)) and _state(int(n)) != "Z"]
+
     def cleanup(self):
-        pid = self.service_pid()
-        if pid and self.ours(pid):
-            os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + 10
-            while self.ours(pid) and time.monotonic() < deadline:
-                if _state(pid) == "Z":
-                    break
-                time.sleep(0.05)
+        for pid in self.leftovers():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while self.leftovers() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def _state(pid):

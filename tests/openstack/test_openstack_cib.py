@@ -220,18 +220,47 @@ def test_crm_resource_validate_level_10_passes_where_the_services_files_exist(re
     assert "ocf-exit-reason:" in proc.stdout + proc.stderr
 
 
-def test_pcs_needs_no_force_for_our_agents_once_they_are_installed(resource_d, monkeypatch):
-    # crm_snippets render pcs with force="missing": --force only for agents
-    # absent from OCF_ROOT (cinder-scheduler etc. are not ours and keep it)
-    from ocfpy.cib import render_pcs
+def _snippet_configs():
     from ocfpy.cib.spec import load_spec
 
     snippets = os.path.join(os.path.dirname(__file__), "..", "..", "crm_snippets")
+    return {name: load_spec(os.path.join(snippets, f"{name}.py"))
+            for name in ("keystone", "glance", "cinder", "manila")}
+
+
+def _ours(argv):
+    return any(f"ocf:openstack:{agent}" in argv for agent in AGENTS)
+
+
+@pytest.mark.skipif(shutil.which("pcs") is None, reason="pcs is not installed")
+def test_pcs_refuses_our_installed_agents_without_force_because_of_private(resource_d, tmp_path):
+    # pcs 0.11 validates meta-data against its OCF RNG, which has no "private"
+    # attribute (Pacemaker honours it): the reason our agents get --force
+    cib = empty_cib(tmp_path / "cib.xml")
+    agent, params = GUIDE["p_glance-api"]
+    argv = ["pcs", "-f", str(cib), "resource", "create", "p_glance-api", f"ocf:openstack:{agent}",
+            *[f"{k}={v}" for k, v in params.items()], "--no-default-ops"]
+    refused = in_namespace(resource_d, argv)
+    assert refused.returncode != 0 and "private" in refused.stderr, refused.stderr
+    accepted = in_namespace(resource_d, argv + ["--force"])
+    assert accepted.returncode == 0, accepted.stderr
+    assert primitives(cib)["p_glance-api"] == (agent, "openstack", params)
+
+
+@pytest.mark.skipif(shutil.which("pcs") is None, reason="pcs is not installed")
+def test_pcs_accepts_the_snippets_rendering_with_our_agents_installed(resource_d, tmp_path,
+                                                                      monkeypatch):
+    # force="missing" (what crm_snippets and `ocfpy cib` use) adds --force for
+    # our installed agents (private parameters) and the commands succeed
+    from ocfpy.cib import render_pcs
+
     monkeypatch.setattr(render_pcs, "OCF_ROOT", str(resource_d.parent))
-    for name in ("keystone", "glance", "cinder", "manila"):
-        cfg = load_spec(os.path.join(snippets, f"{name}.py"))
-        ours = [argv for argv in render_pcs.pcs_commands(cfg, force="missing")
-                if any(f"ocf:openstack:{agent}" in argv for agent in AGENTS)]
-        assert ours, f"{name}: no command creates one of our agents"
-        for argv in ours:
-            assert "--force" not in argv, f"{name}: {argv}"
+    for name, cfg in _snippet_configs().items():
+        cib = empty_cib(tmp_path / f"{name}.xml")
+        commands = render_pcs.pcs_commands(cfg, force="missing")
+        assert any(_ours(argv) for argv in commands), name
+        for argv in commands:
+            if _ours(argv):
+                assert "--force" in argv, argv
+            proc = in_namespace(resource_d, ["pcs", "-f", str(cib), *argv])
+            assert proc.returncode == 0, f"{name}: {argv}: {proc.stderr}"

@@ -151,28 +151,23 @@ def test_stop_of_a_program_named_uwsgi_sends_sigint_first(bed_factory, keystone,
 
 
 # -- the health check -----------------------------------------------------------------------------
-def test_healthcheck_disabled_by_file_returns_190_naming_the_drained_node(bed_factory, keystone):
+@pytest.mark.parametrize("switch, rc, reason", [
+    ("disable_file", codes.DEGRADED, "disabled by file (node drained on purpose)"),
+    ("fail_file", codes.ERR_GENERIC, "answered 503: database unreachable"),
+], ids=["disabled-by-file-is-190-drained", "failing-healthcheck-is-1"])
+def test_healthcheck_answer_of_a_running_service(bed_factory, keystone, switch, rc, reason):
     bed = service_bed(bed_factory, keystone)
     assert bed.run("start").rc == codes.SUCCESS
-    bed.disable_file.touch()
+    getattr(bed, switch).touch()
     result = bed.monitor()
-    assert result.rc == codes.DEGRADED
-    assert "disabled by file" in one_reason(result)
+    assert result.rc == rc
+    assert reason in one_reason(result)
 
 
 def test_start_of_a_drained_service_succeeds(bed_factory, keystone):
     bed = service_bed(bed_factory, keystone)
     bed.disable_file.touch()
     assert bed.run("start").rc == codes.SUCCESS
-
-
-def test_failing_healthcheck_returns_1_with_the_services_answer(bed_factory, keystone):
-    bed = service_bed(bed_factory, keystone)
-    assert bed.run("start").rc == codes.SUCCESS
-    bed.fail_file.touch()
-    result = bed.monitor()
-    assert result.rc == codes.ERR_GENERIC
-    assert "503: database unreachable" in one_reason(result)
 
 
 def test_without_a_healthcheck_endpoint_version_discovery_is_used(bed_factory, keystone):
@@ -484,6 +479,7 @@ def test_ocfpy_check_passes_on_the_installed_keystone_agent_with_the_fake_servic
         shutil.rmtree(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "-> OK" in proc.stdout
+    assert bed.leftovers() == [], "the check's stop left the service running"
 
 
 # -- the pieces the monitor uses ------------------------------------------------------------------
