@@ -195,7 +195,7 @@ def cold_start(kind, template: Path, base: Path, parallel: bool) -> dict:
     # strict=False: a failed action is recorded and recovered, as Pacemaker would
     sched = CloneScheduler(driver, cluster, promotable=True, promoted_max=3, strict=False,
                            parallel=parallel, timeouts=TIMEOUTS)
-    offsets = {c.name: log_size(c) for c in cfgs}
+    offsets = {c.name: mariadb.MariaDB(c).log_offset() for c in cfgs}
     result = {"agent": kind, "ok": False}
     t0 = time.monotonic()
     try:
@@ -218,6 +218,7 @@ def cold_start(kind, template: Path, base: Path, parallel: bool) -> dict:
         result["transfers"] = {c.name: mariadb.ist_or_sst(mariadb.log_text(c, offsets[c.name]))
                                for c in cfgs}
         result["calls"] = len(sched.ops)
+        result["timeline"] = [(r.node, r.label, r.rc, r.duration) for r in driver.results]
         result["failed_calls"] = [(o.node, o.action, o.rc, o.exit_reason) for o in sched.ops
                                   if o.rc not in (0, 7, 8)]
         try:
@@ -227,13 +228,6 @@ def cold_start(kind, template: Path, base: Path, parallel: bool) -> dict:
             result.setdefault("error", f"stop_all: {exc}")
         stop_leftovers(cfgs)
     return result
-
-
-def log_size(cfg) -> int:
-    try:
-        return os.path.getsize(cfg.log_error)
-    except OSError:
-        return 0
 
 
 def bootstrap_node(cfgs, offsets):
@@ -301,6 +295,8 @@ def main() -> int:
     parser.add_argument("--agents", nargs="+", default=["ocfpy", "heartbeat"],
                         choices=["ocfpy", "heartbeat"])
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every agent call of every run with its duration")
     args = parser.parse_args()
     reason = unavailable()
     if reason:
@@ -329,6 +325,9 @@ def main() -> int:
                               + f"  bootstrap {r['bootstrap']}, joiners {r['transfers']},"
                               f" {r['calls']} agent calls, {len(r['failed_calls'])} failed"
                               + (f"  {r['error']}" if "error" in r else ""), flush=True)
+                        if args.verbose:
+                            for node, label, rc, seconds in r["timeline"]:
+                                print(f"      {node} {label:<28} rc {rc:<3} {seconds:6.2f} s")
                         if not args.keep:
                             shutil.rmtree(base, ignore_errors=True)
     finally:

@@ -4,7 +4,8 @@ One mariadbd per node namespace. Every node gets its own MariaDB
 "installation" the way a real host has one: private directories
 bind-mounted over /etc/mysql and /var/lib/mysql inside the node's mount
 namespace (/run, hence /run/mysqld with the error log, is already a private
-tmpfs there), system tables created as the package would. So the CIB names no
+tmpfs there), system tables created as the package would
+(``ocfpy.testing.node_mariadb``, shared with the sandbox demo). So the CIB names no
 per-node path: it is the HA guide's galera clone (crm_snippets/galera.py)
 with the agent's default paths, applied with ocfpy.cib.apply on top of the
 live configuration. Galera uses the nodes' bridge addresses 10.213.0.N on
@@ -27,135 +28,26 @@ pytestmark = [pytest.mark.real_cluster, pytest.mark.netns]
 
 REPO = Path(__file__).resolve().parents[2]
 CLONE = "galera-clone"
-# inside every node (the agent's defaults)
-ETC, DATA, RUN = "/etc/mysql", "/var/lib/mysql", "/run/mysqld"
-NODE_PATHS = {"datadir": DATA, "socket": f"{RUN}/mysqld.sock", "pid": f"{RUN}/mysqld.pid",
-              "log_error": f"{RUN}/error.log", "tmpdir": f"{RUN}/tmp"}
 
 
 def _skip_without_mariadb():
-    from ocfpy.testing.mariadb import missing_requirements
+    from ocfpy.testing.node_mariadb import missing_requirements
 
-    reason = missing_requirements(galera=True)
-    if not reason and not (os.path.isdir(ETC) and os.path.isdir(DATA)):
-        reason = f"no {ETC} or {DATA} to mount each node's own over (mariadb-server not installed?)"
+    reason = missing_requirements()
     if reason:
         pytest.skip(f"real MariaDB Galera unavailable: {reason}")
 
 
-# ----------------------------------------------------------------- the bed
-class NodeMariaDB:
-    """The MariaDB installation of one cluster node: host directories, and the
-    node-side view (bind mounts) the agent sees."""
-
-    def __init__(self, cluster, index, host_dir: Path, cnf_text: str):
-        self.c, self.index, self.name = cluster, index, f"node{index}"
-        self.host_dir = host_dir
-        self.dirs = {ETC: host_dir / "etc", DATA: host_dir / "data"}
-        self.cnf_text = cnf_text
-        self.mounted: list = []
-
-    def prepare(self) -> None:
-        import pwd
-
-        mysql = pwd.getpwnam("mysql")
-        for path in self.dirs.values():
-            path.mkdir(parents=True, exist_ok=True)
-        os.chown(self.dirs[DATA], mysql.pw_uid, mysql.pw_gid)
-        os.chmod(self.dirs[DATA], 0o750)
-        (self.dirs[ETC] / "my.cnf").write_text(self.cnf_text)
-        os.chmod(self.dirs[ETC] / "my.cnf", 0o644)
-        for target, source in self.dirs.items():
-            self.c.run(["mount", "--bind", str(source), target], node=self.index)
-            self.mounted.append(target)
-        # what the package's tmpfiles.d entry creates at boot (and a private tmpdir)
-        for path in (RUN, NODE_PATHS["tmpdir"]):
-            self.c.run(["install", "-d", "-o", "mysql", "-g", "mysql", "-m", "0755", path],
-                       node=self.index)
-        # what the package's postinst does: system tables, root over the socket
-        self.c.run(["mariadb-install-db", f"--defaults-file={ETC}/my.cnf", "--user=mysql",
-                    "--auth-root-authentication-method=normal", "--skip-test-db"],
-                   node=self.index, timeout=180)
-
-    def release(self) -> list:
-        """Undo the mounts (after mariadbd is gone); the errors, if any."""
-        errors = []
-        for target in reversed(self.mounted):
-            res = self.c.run(["umount", target], node=self.index, check=False)
-            if res.returncode != 0:
-                errors.append(f"{self.name} umount {target}: {res.stderr.strip()}")
-        self.mounted = []
-        return errors
-
-    # -- observation ---------------------------------------------------------
-    def query(self, sql: str) -> list:
-        """Rows of ``sql`` run as root over the node's socket (inside the node)."""
-        res = self.c.run(["mariadb", "-N", "-B", "-e", sql], node=self.index, check=False,
-                         timeout=20)
-        if res.returncode != 0:
-            raise RuntimeError(f"{self.name}: {res.stderr.strip()}")
-        return [line.split("\t") for line in res.stdout.splitlines()]
-
-    def status(self) -> dict:
-        try:
-            return {k: v for k, v in self.query("SHOW GLOBAL STATUS LIKE 'wsrep%'")}
-        except RuntimeError:
-            return {}
-
-    def pid(self):
-        """mariadbd's pid from the pid file the node sees, checked against /proc."""
-        try:
-            pid = int(self.node_path(NODE_PATHS["pid"]).read_text().split()[0])
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                argv = fh.read().split(b"\0")
-        except (ValueError, IndexError, OSError):
-            return None
-        return pid if Path(argv[0].decode()).name in ("mariadbd", "mysqld") else None
-
-    def node_path(self, path: str) -> Path:
-        """``path`` as the node sees it, reachable from the host (through the
-        holder's root: /run is the node's own tmpfs)."""
-        return Path(f"/proc/{self.c.holder_pids[self.index - 1]}/root{path}")
-
-    def log_size(self) -> int:
-        try:
-            return self.node_path(NODE_PATHS["log_error"]).stat().st_size
-        except OSError:
-            return 0
-
-    def log_since(self, offset: int) -> str:
-        try:
-            with open(self.node_path(NODE_PATHS["log_error"]), "rb") as fh:
-                fh.seek(offset)
-                return fh.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-
-def node_cnf(cfg) -> str:
-    """``cfg``'s my.cnf (ocfpy.testing.mariadb's settings: rsync SST, short evs
-    timeouts, small memory) with the node-side default paths instead of the
-    host-side ones, plus the client's socket."""
-    text = cfg.cnf.read_text()
-    for attr, path in NODE_PATHS.items():
-        text = text.replace(str(getattr(cfg, attr)), path)
-    assert str(cfg.dir) not in text, text
-    return text + f"\n[client]\nsocket={NODE_PATHS['socket']}\n"
-
-
-def galera_config(cluster, members: str):
+def galera_config(cluster):
     """The live configuration plus the HA guide's galera clone (crm_snippets/galera.py),
     its instance attributes: the members and the node-name map."""
     from ocfpy.cib.read import read_cib
     from ocfpy.cib.spec import load_spec
+    from ocfpy.testing.node_mariadb import galera_params
 
     live = read_cib(cluster.run(["cibadmin", "--query"]).stdout)
     clone = load_spec(str(REPO / "crm_snippets" / "galera.py")).top_ids()[CLONE]
-    clone.child.params.update({
-        "wsrep_cluster_address": members,
-        "cluster_host_map": ";".join(f"{n}:10.213.0.{i}" for i, n in
-                                     enumerate(cluster.node_names, 1)),
-    })
+    clone.child.params.update(galera_params(cluster))
     live.add(clone)
     return live
 
@@ -177,20 +69,15 @@ def galera_nodes(real_cluster3_clean):
     _skip_without_mariadb()
     import shutil
 
-    from ocfpy.testing import mariadb
+    from ocfpy.testing import mariadb, node_mariadb
 
     c = real_cluster3_clean
     c.install_agents(names=["galera"])
     base = mariadb.make_base_dir("ocfpy-gpcmk-")
-    hosts = [f"10.213.0.{i}" for i in range(1, 4)]
-    cfgs = mariadb.galera_configs(base / "cnf", hosts=hosts)
-    nodes = [NodeMariaDB(c, i, base / f"node{i}", node_cnf(cfg))
-             for i, cfg in enumerate(cfgs, 1)]
+    nodes = []
     try:
-        for node in nodes:
-            node.prepare()
-        # as the HA guide writes it: addresses only, the standard port
-        yield c, nodes, "gcomm://" + ",".join(hosts)
+        nodes += node_mariadb.install(c, base)
+        yield c, nodes
     finally:
         errors = []
         try:
@@ -253,9 +140,9 @@ def wait_synced(node, size=3, timeout=60) -> dict:
 
 # ----------------------------------------------------------------- the tests
 def test_clone_comes_up_promoted_on_all_three_nodes(galera_nodes):
-    c, nodes, members = galera_nodes
+    c, nodes = galera_nodes
     t0 = time.monotonic()
-    apply(c, galera_config(c, members))
+    apply(c, galera_config(c))
     c.wait_for(lambda mon: promoted(c, mon) == c.node_names, timeout=240, interval=0.2)
     elapsed = time.monotonic() - t0
     sizes = [wait_synced(n)["wsrep_cluster_size"] for n in nodes]
@@ -266,8 +153,8 @@ def test_clone_comes_up_promoted_on_all_three_nodes(galera_nodes):
 
 
 def test_kill_9_of_one_mysqld_is_recovered_and_rejoins_by_ist(galera_nodes):
-    c, nodes, members = galera_nodes
-    apply(c, galera_config(c, members))
+    c, nodes = galera_nodes
+    apply(c, galera_config(c))
     c.wait_for(lambda mon: promoted(c, mon) == c.node_names, timeout=240, interval=0.2)
     for n in nodes:
         wait_synced(n)
