@@ -390,9 +390,14 @@ itself) and the client_binary parameter (no client is run)."""
                                          f"(log: {log_path})")
         try:
             with open(log_path, encoding="utf-8", errors="replace") as fh:
-                found = mysql.parse_recovered_position(fh.read())
+                text = fh.read()
         except OSError:
-            found = None
+            text = ""
+        found = mysql.parse_recovered_position(text)
+        if found is None and "WSREP: disabled" in text:
+            os.unlink(log_path)
+            self.fail(codes.ERR_INSTALLED, f"{self.config} does not enable Galera (wsrep_on=ON "
+                                           "and wsrep_provider are needed)")
         if found is None:
             self.fail(codes.ERR_GENERIC, "unable to detect the last committed position: "
                                          f"mariadbd --wsrep-recover exited {proc.returncode} "

@@ -18,7 +18,7 @@ Example (a started 3-node cluster ``c``, as root)::
     from ocfpy.testing import node_mariadb
 
     nodes = node_mariadb.install(c, base_dir)      # one mariadb per node, not started
-    params = node_mariadb.galera_params(c)         # wsrep_cluster_address, cluster_host_map
+    params = node_mariadb.galera_params(c.node_names)   # wsrep_cluster_address, ...
     # ... add ocf:ocfpy:galera with ``params`` to the CIB, wait until Promoted ...
     print(nodes[0].query("SELECT 1"))              # [['1']], root over node1's socket
     for n in nodes:
@@ -163,10 +163,10 @@ def node_cnf(cfg) -> str:
     return text + f"\n[client]\nsocket={NODE_PATHS['socket']}\n"
 
 
-def _addresses(cluster) -> list:
+def _addresses(names) -> list:
     from ocfpy.testing.cluster import SUBNET
 
-    return [f"{SUBNET}.{i}" for i in range(1, len(cluster.node_names) + 1)]
+    return [f"{SUBNET}.{i}" for i in range(1, len(names) + 1)]
 
 
 def install(cluster, base_dir, parallel: bool = True) -> list:
@@ -180,7 +180,7 @@ def install(cluster, base_dir, parallel: bool = True) -> list:
     from ocfpy.testing import mariadb
 
     base = Path(base_dir)
-    cfgs = mariadb.galera_configs(base / "cnf", hosts=_addresses(cluster),
+    cfgs = mariadb.galera_configs(base / "cnf", hosts=_addresses(cluster.node_names),
                                   names=cluster.node_names)
     nodes = [NodeMariaDB(cluster, i, base / f"node{i}", node_cnf(cfg))
              for i, cfg in enumerate(cfgs, 1)]
@@ -199,15 +199,15 @@ def install(cluster, base_dir, parallel: bool = True) -> list:
     return nodes
 
 
-def galera_params(cluster) -> dict:
-    """``ocf:ocfpy:galera`` instance attributes for one mariadbd per node of
-    ``cluster``: the members as the HA guide writes them (addresses only, the
-    standard port) and the node-name map.
+def galera_params(node_names=("node1", "node2", "node3")) -> dict:
+    """``ocf:ocfpy:galera`` instance attributes for one mariadbd per node of a
+    cluster with ``node_names`` (``Cluster.node_names``): the members as the
+    HA guide writes them (addresses only, the standard port) and the
+    node-name map.
 
-    >>> from ocfpy.testing.cluster import Cluster
-    >>> galera_params(Cluster(nodes=3))["cluster_host_map"]
+    >>> galera_params()["cluster_host_map"]
     'node1:10.213.0.1;node2:10.213.0.2;node3:10.213.0.3'
     """
-    hosts = _addresses(cluster)
+    hosts = _addresses(node_names)
     return {"wsrep_cluster_address": "gcomm://" + ",".join(hosts),
-            "cluster_host_map": ";".join(f"{n}:{h}" for n, h in zip(cluster.node_names, hosts))}
+            "cluster_host_map": ";".join(f"{n}:{h}" for n, h in zip(node_names, hosts))}

@@ -11,6 +11,8 @@ sandbox coexists with test clusters.
 Example (as root)::
 
     ocfpy sandbox up --nodes 3          # progress lines, then crm_mon -1
+    ocfpy sandbox up --demo             # 3 nodes: VIP, Galera, Keystone (ocfpy.testing.demo)
+    ocfpy sandbox up --demo basic       # the example agents dummy and stateful
     ocfpy sandbox exec node2 -- crm_mon -1
     ocfpy sandbox exec 1 -- crm configure show
     ocfpy sandbox status
@@ -76,79 +78,6 @@ def _attach():
     return (Cluster.from_state(state), state) if state else (None, None)
 
 
-# ----------------------------------------------------------------- demo
-def demo_spec_path() -> Path | None:
-    """``crm_snippets/demo.py`` of this checkout, or None (e.g. installed from a wheel)."""
-    import ocfpy
-
-    path = Path(ocfpy.__file__).resolve().parent.parent / "crm_snippets" / "demo.py"
-    return path if path.is_file() else None
-
-
-def demo_resources_xml() -> list[str]:
-    """Fallback demo when ``crm_snippets/demo.py`` is not there: resources to
-    create, one XML element each (a Dummy primitive and a promotable Stateful
-    clone on ocfpy's example agents)."""
-    return [
-        '<primitive id="demo-dummy" class="ocf" provider="ocfpy" type="dummy">'
-        '<operations>'
-        '<op id="demo-dummy-monitor-10s" name="monitor" interval="10s" timeout="20s"/>'
-        '</operations></primitive>',
-        '<clone id="demo-stateful-clone">'
-        '<meta_attributes id="demo-stateful-clone-meta">'
-        '<nvpair id="demo-stateful-clone-promotable" name="promotable" value="true"/>'
-        '</meta_attributes>'
-        '<primitive id="demo-stateful" class="ocf" provider="ocfpy" type="stateful">'
-        '<operations>'
-        '<op id="demo-stateful-monitor-promoted" name="monitor" interval="10s" '
-        'timeout="20s" role="Promoted"/>'
-        '<op id="demo-stateful-monitor-unpromoted" name="monitor" interval="11s" '
-        'timeout="20s" role="Unpromoted"/>'
-        '</operations></primitive></clone>',
-    ]
-
-
-def _all_running(mon) -> bool:
-    """Every resource is Started/Promoted/Unpromoted and every promotable
-    clone has a promoted instance."""
-    resources = mon.find("resources")
-    if resources is None or not list(resources):
-        return False
-    for r in resources.iter("resource"):
-        if r.get("role") not in ("Started", "Promoted", "Unpromoted") or r.get("failed") == "true":
-            return False
-    for clone in resources.iter("clone"):
-        if clone.get("multi_state") == "true" and not any(
-                r.get("role") == "Promoted" for r in clone.iter("resource")):
-            return False
-    return True
-
-
-def apply_demo(cluster, progress=None, timeout: float = 30) -> None:
-    """Load the demo configuration into ``cluster`` and wait until it runs.
-
-    Uses ``crm_snippets/demo.py`` (applied with ``ocfpy.cib.apply`` through
-    the node) when the checkout has it, else :func:`demo_resources_xml`.
-    """
-    say = progress or (lambda _m: None)
-    spec = demo_spec_path()
-    if spec is not None:
-        from ocfpy.cib.apply import apply_config
-        from ocfpy.cib.spec import load_spec
-
-        def runner(argv, input=None):
-            return cluster.run(list(argv), input=input, check=False)
-
-        apply_config(load_spec(str(spec)), runner)
-        say("demo configuration %s applied" % spec)
-    else:
-        for xml in demo_resources_xml():
-            cluster.run(["cibadmin", "--create", "-o", "resources", "--xml-text", xml])
-        say("demo configuration loaded: demo-dummy, demo-stateful-clone (promotable)")
-    cluster.wait_for(_all_running, timeout)
-    say("demo running")
-
-
 # ------------------------------------------------------------------ cli
 @click.group()
 def sandbox():
@@ -162,16 +91,39 @@ def _echo(msg: str) -> None:
     click.echo("[sandbox] " + msg)
 
 
+def _commands() -> tuple:
+    """How to call ocfpy (relative to the current directory when below it) and
+    its Python (absolute: it runs inside a node, whose working directory is /)."""
+    ocfpy_cmd = Path(sys.executable).parent / "ocfpy"
+    if not ocfpy_cmd.exists():
+        return "ocfpy", sys.executable
+    try:        # e.g. .venv/bin/ocfpy from the checkout, as the README writes it
+        return str(ocfpy_cmd.relative_to(Path.cwd())), sys.executable
+    except ValueError:
+        return str(ocfpy_cmd), sys.executable
+
+
+def _demo_name(state) -> str | None:
+    return (state or {}).get("demo")
+
+
 @sandbox.command()
-@click.option("--nodes", type=click.Choice(["1", "3"]), default="1", show_default=True,
-              help="Number of cluster nodes.")
-@click.option("--demo/--no-demo", default=False, show_default=True,
-              help="Load a demo configuration of ocfpy's example agents.")
-def up(nodes: str, demo: bool):
+@click.option("--nodes", type=click.Choice(["1", "3"]), default=None,
+              help="Number of cluster nodes (default: 3 with the openstack demo, else 1).")
+@click.option("--demo", type=click.Choice(["openstack", "basic"]), is_flag=False,
+              flag_value="openstack", default=None,
+              help="Load a demo: `openstack` (the default of a bare --demo: VIP, Galera and "
+                   "Keystone on ocfpy's agents, 3 nodes) or `basic` (the example agents "
+                   "dummy and stateful).")
+@click.option("--no-demo", is_flag=True, hidden=True, help="No demo (the default).")
+def up(nodes: str | None, demo: str | None, no_demo: bool):
     """Start the sandbox cluster; it stays up until `ocfpy sandbox down`."""
+    from ocfpy.testing import demo as demos
     from ocfpy.testing.cluster import Cluster, ClusterError, missing_requirements
 
-    reason = missing_requirements()
+    demo = None if no_demo else demo
+    count = int(nodes or (3 if demo == "openstack" else 1))
+    reason = missing_requirements() or (demo and demos.missing_requirements(demo, count))
     if reason:
         raise click.ClickException(reason)
     old, state = _attach()
@@ -185,27 +137,37 @@ def up(nodes: str, demo: bool):
             old.stop(timeout=10)
         except ClusterError as exc:
             raise click.ClickException(str(exc))
+        demos.remove_files()
         _forget_state()
     directory = sandbox_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    cluster = Cluster(nodes=int(nodes), name=CLUSTER_NAME, workdir=directory / "cluster")
+    cluster = Cluster(nodes=count, name=CLUSTER_NAME, workdir=directory / "cluster")
+    summary: list = []
     try:
         cluster.start(progress=_echo)
-        _save_state(cluster.to_state())
+        _save_state(dict(cluster.to_state(), demo=demo))
         if demo:
-            apply_demo(cluster, progress=_echo)
+            summary = demos.run_demo(cluster, demo, progress=_echo)
     except BaseException as exc:
         _echo("start failed, removing everything: %s" % exc)
         try:
             cluster.stop()
+            demos.remove_files()
         finally:
             _forget_state()
-        if isinstance(exc, (ClusterError, TimeoutError)):
+        if isinstance(exc, (ClusterError, TimeoutError, RuntimeError)):
             raise click.ClickException(str(exc))
         raise
     click.echo(cluster.run(["crm_mon", "-1"], check=False).stdout.rstrip())
-    _echo("up: %s (%s). Try `ocfpy sandbox exec node1 -- crm_mon -1`; "
-          "`ocfpy sandbox down` removes it." % (", ".join(cluster.node_names), cluster.name))
+    for line in summary:
+        _echo(line)
+    ocfpy_cmd, python = _commands()
+    _echo("up: %s (%s)." % (", ".join(cluster.node_names), cluster.name))
+    if demo == "openstack":
+        click.echo("\n".join(demos.usage(ocfpy_cmd, python)))
+    else:
+        _echo("Try `%s sandbox exec node1 -- crm_mon -1`; `%s sandbox down` removes it."
+              % (ocfpy_cmd, ocfpy_cmd))
 
 
 @sandbox.command()
@@ -230,6 +192,10 @@ def status():
         sys.exit(1)
     res = cluster.run(["crm_mon", "-1"], check=False)
     click.echo((res.stdout + res.stderr).rstrip())
+    if _demo_name(state) == "openstack":
+        res = cluster.run([sys.executable, "-m", "ocfpy.testing.demo", "token"], node=1,
+                          check=False, timeout=60)
+        click.echo("keystone from node1: " + ((res.stdout + res.stderr).strip() or "no answer"))
 
 
 @sandbox.command(name="exec", context_settings={"ignore_unknown_options": True,
@@ -268,10 +234,14 @@ def down():
         _echo("no sandbox to remove")
         return
     t0 = time.monotonic()
-    _echo("stopping Pacemaker and corosync on %s" % ", ".join(cluster.node_names))
+    _echo("stopping Pacemaker (it stops the resources) and corosync on %s"
+          % ", ".join(cluster.node_names))
     try:
         cluster.stop()
     except ClusterError as exc:
         raise click.ClickException("%s (state kept in %s; run down again)" % (exc, _state_file()))
+    from ocfpy.testing.demo import remove_files
+
+    remove_files()
     _forget_state()
     _echo("down in %.1f s; nothing left behind" % (time.monotonic() - t0))

@@ -76,7 +76,7 @@ def test_live_apply_changes_only_changed_elements_and_same_again_nothing(real_cl
     def runner(argv, input=None):
         return c.run(list(argv), input=input, check=False)
 
-    cfg = load_snippet("demo")
+    cfg = load_snippet("demo_basic")
     assert apply_config(cfg, runner).changed
     before = _cib(runner)
     changed = copy.deepcopy(cfg)

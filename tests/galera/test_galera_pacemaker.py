@@ -47,7 +47,7 @@ def galera_config(cluster):
 
     live = read_cib(cluster.run(["cibadmin", "--query"]).stdout)
     clone = load_spec(str(REPO / "crm_snippets" / "galera.py")).top_ids()[CLONE]
-    clone.child.params.update(galera_params(cluster))
+    clone.child.params.update(galera_params(cluster.node_names))
     live.add(clone)
     return live
 

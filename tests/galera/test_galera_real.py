@@ -355,6 +355,24 @@ def test_wrong_check_credentials_make_monitor_fail_configured_without_showing_th
     assert "wrong-pw-789" not in res.stderr + bed.agent_log.read_text()
 
 
+def test_start_refuses_a_configuration_without_galera(mdb_base, tmp_path):
+    from ocfpy.testing.driver import Driver
+    from ocfpy.testing.fake import FakeCluster
+
+    cfg = mariadb.standalone_config(mdb_base)           # a plain server: wsrep disabled
+    mariadb.install_db(cfg)
+    params = cfg.agent_params()
+    params.update(wsrep_cluster_address="gcomm://127.0.0.1:4567",
+                  cluster_host_map="node1:127.0.0.1:4567")
+    driver = Driver("galera", cluster=FakeCluster.create(tmp_path / "fake", 1), resource="galera",
+                    params=params, workdir=tmp_path / "work")
+    res = driver.run("start", "node1")
+    assert res.rc == codes.ERR_INSTALLED
+    assert res.stderr.count("ocf-exit-reason:") == 1
+    assert "does not enable Galera" in res.exit_reason
+    assert not (cfg.datadir / "ocfpy-wsrep-recover.log").exists()
+
+
 def test_ocfpy_check_passes_on_a_one_node_galera(mdb_base):
     from ocfpy.testing.check import check_agent
 

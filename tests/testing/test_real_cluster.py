@@ -369,9 +369,16 @@ def test_reap_orphans_removes_cluster_of_a_killed_run():
 
 
 # --------------------------------------------------------------- sandbox
-def _ocfpy(*args, env):
+def _ocfpy(*args, env, timeout=120):
     return subprocess.run([sys.executable, "-c", "from ocfpy.cli import main; main()", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def _facts_from_state(path: Path) -> dict:
+    state = json.loads(path.read_text())
+    return {"pids": [p["pid"] for p in state["procs"]],
+            "netns": {n["netns"] for n in state["node_info"]},
+            "tag": state["tag"], "workdir": state["workdir"]}
 
 
 def test_sandbox_up_down_twice(tmp_path):
@@ -380,23 +387,21 @@ def test_sandbox_up_down_twice(tmp_path):
         pytest.skip(reason)
     env = dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
     before = _host_snapshot()
-    for round_, demo in ((1, "--demo"), (2, "--no-demo")):
+    for round_, demo in ((1, ("--demo", "basic")), (2, ())):
         t0 = time.monotonic()
-        up = _ocfpy("sandbox", "up", "--nodes", "3", demo, env=env)
+        up = _ocfpy("sandbox", "up", "--nodes", "3", *demo, env=env)
         assert up.returncode == 0, up.stdout + up.stderr
         print("round %d: up in %.2f s" % (round_, time.monotonic() - t0))
         assert "[sandbox] cluster ocfpy-sandbox settled" in up.stdout  # progress shown
         state = json.loads((tmp_path / "sbx" / "state.json").read_text())
-        facts = {"pids": [p["pid"] for p in state["procs"]],
-                 "netns": {n["netns"] for n in state["node_info"]},
-                 "tag": state["tag"], "workdir": state["workdir"]}
+        facts = _facts_from_state(tmp_path / "sbx" / "state.json")
         # it stays up after the command exited
         assert all(_alive(p["pid"], p["start"]) for p in state["procs"])
         again = _ocfpy("sandbox", "up", env=env)
         assert again.returncode != 0 and "already up" in again.stderr
         mon = _ocfpy("sandbox", "exec", "node2", "--", "crm_mon", "-1", env=env)
         assert mon.returncode == 0 and "Online: [ node1 node2 node3 ]" in mon.stdout
-        if demo == "--demo":
+        if demo:
             assert "demo-dummy" in mon.stdout and "Promoted:" in mon.stdout
         rc = _ocfpy("sandbox", "exec", "3", "--", "sh", "-c", "hostname; exit 4", env=env)
         assert rc.returncode == 4 and rc.stdout.strip() == "node3"
@@ -406,3 +411,92 @@ def test_sandbox_up_down_twice(tmp_path):
         _assert_nothing_left(before, facts)
         assert not (tmp_path / "sbx").exists()
         assert _ocfpy("sandbox", "status", env=env).returncode == 1
+
+
+def _service_pids(netns_inodes: set) -> dict:
+    """{"mariadbd": [pids], "uwsgi": [pids]} of the live processes in the nodes."""
+    found = {"mariadbd": [], "uwsgi": []}
+    for pid in _live_pids_in(netns_inodes):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as fh:
+                program = os.path.basename(fh.read().split(b"\0")[0].decode())
+        except OSError:
+            continue
+        if program in found:
+            found[program].append(pid)
+    return found
+
+
+def _roles(mon_xml: str) -> dict:
+    """{(resource id, node): role} from crm_mon xml."""
+    import xml.etree.ElementTree as ET
+
+    return {(r.get("id"), n.get("name")): r.get("role")
+            for r in ET.fromstring(mon_xml).iter("resource") for n in r.findall("node")}
+
+
+@pytest.fixture
+def service_reachable_dir():
+    """A fresh directory the demo's service user can traverse for the whole
+    test: not below pytest's /tmp/pytest-of-root, which every new pytest
+    session (other runs on the machine) resets to 0700."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="ocfpy-sbx-", dir="/tmp"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_sandbox_openstack_demo_serves_keystone_and_glance_through_the_vip_and_down_leaves_nothing(
+        service_reachable_dir):
+    reason = missing_requirements()
+    if reason:
+        pytest.skip(reason)
+    from ocfpy.testing import demo
+
+    reason = demo.missing_requirements("openstack", 3)
+    if reason:
+        pytest.skip(reason)
+    tmp_path = service_reachable_dir
+    env = dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
+    before = _host_snapshot()
+    t0 = time.monotonic()
+    up = _ocfpy("sandbox", "up", "--demo", env=env, timeout=600)
+    up_seconds = time.monotonic() - t0
+    services: dict = {}
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        facts = _facts_from_state(tmp_path / "sbx" / "state.json")
+        services = _service_pids(facts["netns"])
+        mon = _ocfpy("sandbox", "exec", "node1", "--", "crm_mon", "-1", "--output-as=xml",
+                     env=env)
+        roles = _roles(mon.stdout)
+        vip_node = [n for (rsc, n) in roles if rsc == "vip"]
+        nodes = ("node1", "node2", "node3")
+        token = _ocfpy("sandbox", "exec", "node2", "--", sys.executable, "-m",
+                       "ocfpy.testing.demo", "token", env=env)
+        status = _ocfpy("sandbox", "status", env=env)
+    finally:
+        t1 = time.monotonic()
+        down = _ocfpy("sandbox", "down", env=env, timeout=300)
+        down_seconds = time.monotonic() - t1
+    print("\nopenstack demo: up in %.1f s, down in %.1f s; %s"
+          % (up_seconds, down_seconds, token.stdout.strip().replace("\n", "; ")))
+    assert roles == {("vip", vip_node[0]): "Started", ("p_glance-api", vip_node[0]): "Started",
+                     **{("galera", n): "Promoted" for n in nodes},
+                     **{("p_keystone", n): "Started" for n in nodes}}, roles
+    # uwsgi: three Keystones and one glance-api
+    assert {k: len(v) for k, v in services.items()} == {"mariadbd": 3, "uwsgi": 4}, services
+    # issued through the VIP, validated by each node's own Keystone, used on glance-api
+    assert (token.returncode, "through the VIP http://10.213.0.100:5000/v3" in token.stdout,
+            "node1 200, node2 200, node3 200" in token.stdout,
+            "glance-api through the VIP (GET http://10.213.0.100:9292/v2/images): 200"
+            in token.stdout) == (0, True, True, True), token.stdout + token.stderr
+    assert status.returncode == 0 and "keystone from node1: token" in status.stdout
+    assert down.returncode == 0, down.stdout + down.stderr
+    survivors = [p for pids in services.values() for p in pids if _alive(p)]
+    assert not survivors, "mariadbd/uwsgi survived down: %s" % survivors
+    _assert_nothing_left(before, facts)
+    assert not (tmp_path / "sbx").exists()
