@@ -42,10 +42,9 @@ Example (as root)::
     c.stop(); demo.remove_files()
 
 A token through the VIP from inside a node (prints where it was validated),
-then the image list through the VIP (absolute paths: the node's working
-directory is not yours)::
+then the image list through the VIP::
 
-    ocfpy sandbox exec node2 -- /path/to/.venv/bin/python -m ocfpy.testing.demo token
+    .venv/bin/ocfpy sandbox exec node2 -- .venv/bin/python -m ocfpy.testing.demo token
 """
 
 from __future__ import annotations
@@ -63,7 +62,8 @@ from typing import Callable, Optional
 from ocfpy.testing.cluster import SUBNET
 from ocfpy.testing.openstack import SERVICE_USER
 
-__all__ = ["DEMOS", "VIP", "KEYSTONE_PORT", "SERVICES", "DemoLayout", "OpenStackDemo", "missing_requirements",
+__all__ = ["DEMOS", "VIP", "KEYSTONE_PORT", "SERVICES", "DemoLayout", "OpenStackDemo",
+           "missing_requirements",
            "demo_spec_path", "demo_resources_xml", "all_running", "apply_spec", "run_demo",
            "remove_files", "token_check", "usage"]
 
@@ -83,8 +83,10 @@ NODE_RUN = "/run/ocfpy-demo"
 
 # ------------------------------------------------------------------ layout
 #: API service -> (directory and database name, port, config file, WSGI module)
-SERVICES = {"keystone": ("keystone", KEYSTONE_PORT, "keystone.conf", "keystone.wsgi.api:application"),
-            "glance-api": ("glance", 9292, "glance-api.conf", "glance.wsgi.api:application")}
+SERVICES = {
+    "keystone": ("keystone", KEYSTONE_PORT, "keystone.conf", "keystone.wsgi.api:application"),
+    "glance-api": ("glance", 9292, "glance-api.conf", "glance.wsgi.api:application"),
+}
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,8 @@ def missing_requirements(name: str = "openstack", nodes: int = 3) -> Optional[st
     if reason:
         problems.append("MariaDB Galera: " + reason)
     reason = openstack.missing_requirements(tuple(SERVICES))
-    if not reason and not list(Path(openstack.venv_path(), "lib").glob("python3*/site-packages/pymysql")):
+    site = Path(openstack.venv_path(), "lib")
+    if not reason and not list(site.glob("python3*/site-packages/pymysql")):
         reason = "pymysql is not installed in %s" % openstack.venv_path()
     if reason:
         problems.append("Keystone and Glance: " + reason)
@@ -615,8 +618,7 @@ def token_check(layout: Optional[DemoLayout] = None, timeout: float = 10) -> tup
 
 
 def usage(ocfpy_cmd: str, python: str) -> list:
-    """How to use the running openstack demo (printed by ``ocfpy sandbox up``);
-    ``python`` must be absolute (it runs inside a node)."""
+    """How to use the running openstack demo (printed by ``ocfpy sandbox up``)."""
     ex = "%s sandbox exec" % ocfpy_cmd
     return [
         "Try:",

@@ -2,7 +2,7 @@
 
 The cluster is a :class:`ocfpy.testing.cluster.Cluster` whose processes are
 detached, so it stays up after ``ocfpy sandbox up`` returns; its description
-(pids with start times, namespaces, bridge, workdir) is kept in
+(pids with start times, namespaces, bridge, workdir, the demo) is kept in
 ``<dir>/state.json``, where ``<dir>`` is ``$OCFPY_SANDBOX_DIR`` or
 ``/var/tmp/ocfpy-sandbox``. Everything lives in the nodes' own namespaces:
 the host's /etc/corosync and /var/lib/pacemaker are never touched, and a
@@ -11,7 +11,8 @@ sandbox coexists with test clusters.
 Example (as root)::
 
     ocfpy sandbox up --nodes 3          # progress lines, then crm_mon -1
-    ocfpy sandbox up --demo             # 3 nodes: VIP, Galera, Keystone (ocfpy.testing.demo)
+    ocfpy sandbox up --demo             # 3 nodes: VIP, Galera, Keystone, glance-api
+    ocfpy sandbox exec node2 -- .venv/bin/python -m ocfpy.testing.demo token
     ocfpy sandbox up --demo basic       # the example agents dummy and stateful
     ocfpy sandbox exec node2 -- crm_mon -1
     ocfpy sandbox exec 1 -- crm configure show
@@ -92,15 +93,17 @@ def _echo(msg: str) -> None:
 
 
 def _commands() -> tuple:
-    """How to call ocfpy (relative to the current directory when below it) and
-    its Python (absolute: it runs inside a node, whose working directory is /)."""
+    """How to call ocfpy and its Python in printed hints: relative to the
+    current directory when below it (``sandbox exec`` keeps it), as the
+    README writes them (.venv/bin/ocfpy)."""
+    def shown(path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
     ocfpy_cmd = Path(sys.executable).parent / "ocfpy"
-    if not ocfpy_cmd.exists():
-        return "ocfpy", sys.executable
-    try:        # e.g. .venv/bin/ocfpy from the checkout, as the README writes it
-        return str(ocfpy_cmd.relative_to(Path.cwd())), sys.executable
-    except ValueError:
-        return str(ocfpy_cmd), sys.executable
+    return (shown(ocfpy_cmd) if ocfpy_cmd.exists() else "ocfpy"), shown(Path(sys.executable))
 
 
 def _demo_name(state) -> str | None:
@@ -112,9 +115,9 @@ def _demo_name(state) -> str | None:
               help="Number of cluster nodes (default: 3 with the openstack demo, else 1).")
 @click.option("--demo", type=click.Choice(["openstack", "basic"]), is_flag=False,
               flag_value="openstack", default=None,
-              help="Load a demo: `openstack` (the default of a bare --demo: VIP, Galera and "
-                   "Keystone on ocfpy's agents, 3 nodes) or `basic` (the example agents "
-                   "dummy and stateful).")
+              help="Load a demo: `openstack` (the default of a bare --demo: VIP, Galera, "
+                   "Keystone and glance-api on ocfpy's agents, 3 nodes) or `basic` (the "
+                   "example agents dummy and stateful).")
 @click.option("--no-demo", is_flag=True, hidden=True, help="No demo (the default).")
 def up(nodes: str | None, demo: str | None, no_demo: bool):
     """Start the sandbox cluster; it stays up until `ocfpy sandbox down`."""
@@ -149,7 +152,7 @@ def up(nodes: str | None, demo: str | None, no_demo: bool):
         if demo:
             summary = demos.run_demo(cluster, demo, progress=_echo)
     except BaseException as exc:
-        _echo("start failed, removing everything: %s" % exc)
+        _echo("start failed, removing everything: %s" % (str(exc).splitlines() or [""])[0])
         try:
             cluster.stop()
             demos.remove_files()
@@ -172,7 +175,8 @@ def up(nodes: str | None, demo: str | None, no_demo: bool):
 
 @sandbox.command()
 def status():
-    """Show the sandbox's processes and `crm_mon -1` (exit 1 when it is down)."""
+    """Show the sandbox's processes, `crm_mon -1` and, with the openstack demo,
+    a token through the VIP used on every node (exit 1 when it is down)."""
     cluster, state = _attach()
     if cluster is None:
         click.echo("no sandbox (state file %s absent)" % _state_file())
@@ -195,7 +199,8 @@ def status():
     if _demo_name(state) == "openstack":
         res = cluster.run([sys.executable, "-m", "ocfpy.testing.demo", "token"], node=1,
                           check=False, timeout=60)
-        click.echo("keystone from node1: " + ((res.stdout + res.stderr).strip() or "no answer"))
+        click.echo("demo check from node1: "
+                   + ((res.stdout + res.stderr).strip() or "no answer"))
 
 
 @sandbox.command(name="exec", context_settings={"ignore_unknown_options": True,
@@ -219,6 +224,12 @@ def exec_(node: str, command: tuple):
         argv = cluster.node_argv(command, node)
     except ValueError as exc:
         raise click.ClickException(str(exc))
+    # entering the node's mount namespace resets the working directory to /:
+    # keep the caller's, so relative paths (.venv/bin/python) work, unless it
+    # is below the node's private /run or /dev
+    cwd = os.getcwd()
+    if not cwd.startswith(("/run/", "/dev/")) and cwd not in ("/run", "/dev"):
+        argv.insert(argv.index("--"), "--wd=" + cwd)
     # stdin/stdout stay the terminal's: interactive tools (crm, bash) work
     rc = subprocess.call(argv, env=cluster._env())
     sys.exit(rc)
@@ -240,8 +251,11 @@ def down():
         cluster.stop()
     except ClusterError as exc:
         raise click.ClickException("%s (state kept in %s; run down again)" % (exc, _state_file()))
-    from ocfpy.testing.demo import remove_files
+    from ocfpy.testing.demo import DemoLayout, remove_files
 
-    remove_files()
+    demo_dir = DemoLayout.default().dir
+    if demo_dir.exists():
+        remove_files()
+        _echo("removed the demo's files (%s)" % demo_dir)
     _forget_state()
     _echo("down in %.1f s; nothing left behind" % (time.monotonic() - t0))

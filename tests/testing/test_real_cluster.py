@@ -369,9 +369,9 @@ def test_reap_orphans_removes_cluster_of_a_killed_run():
 
 
 # --------------------------------------------------------------- sandbox
-def _ocfpy(*args, env, timeout=120):
+def _ocfpy(*args, env, timeout=120, cwd=None):
     return subprocess.run([sys.executable, "-c", "from ocfpy.cli import main; main()", *args],
-                          capture_output=True, text=True, env=env, timeout=timeout)
+                          capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd)
 
 
 def _facts_from_state(path: Path) -> dict:
@@ -405,6 +405,9 @@ def test_sandbox_up_down_twice(tmp_path):
             assert "demo-dummy" in mon.stdout and "Promoted:" in mon.stdout
         rc = _ocfpy("sandbox", "exec", "3", "--", "sh", "-c", "hostname; exit 4", env=env)
         assert rc.returncode == 4 and rc.stdout.strip() == "node3"
+        # the caller's working directory is kept (relative paths work in the node)
+        wd = _ocfpy("sandbox", "exec", "1", "--", "pwd", env=env, cwd=tmp_path)
+        assert wd.stdout.strip() == str(tmp_path), wd.stdout + wd.stderr
         assert _ocfpy("sandbox", "status", env=env).returncode == 0
         down = _ocfpy("sandbox", "down", env=env)
         assert down.returncode == 0, down.stdout + down.stderr
@@ -494,7 +497,7 @@ def test_sandbox_openstack_demo_serves_keystone_and_glance_through_the_vip_and_d
             "node1 200, node2 200, node3 200" in token.stdout,
             "glance-api through the VIP (GET http://10.213.0.100:9292/v2/images): 200"
             in token.stdout) == (0, True, True, True), token.stdout + token.stderr
-    assert status.returncode == 0 and "keystone from node1: token" in status.stdout
+    assert status.returncode == 0 and "demo check from node1: token" in status.stdout
     assert down.returncode == 0, down.stdout + down.stderr
     survivors = [p for pids in services.values() for p in pids if _alive(p)]
     assert not survivors, "mariadbd/uwsgi survived down: %s" % survivors
