@@ -508,7 +508,7 @@ class OpenStackDemo:
         bootstrap, and glance-manage db_sync."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from ocfpy.testing.openstack import _KEYSTONE_MANAGE_FORKS
+        from ocfpy.testing.openstack import KEYSTONE_MANAGE_FORKS
 
         t0 = time.monotonic()
         # through stdin: the passwords never reach a command line
@@ -527,7 +527,7 @@ class OpenStackDemo:
                          "--bootstrap-region-id", REGION, "--bootstrap-public-url", url,
                          "--bootstrap-internal-url", url, "--bootstrap-admin-url", url]]]
         commands = {
-            "keystone-manage": [str(lay.venv / "bin" / "python"), "-c", _KEYSTONE_MANAGE_FORKS,
+            "keystone-manage": [str(lay.venv / "bin" / "python"), "-c", KEYSTONE_MANAGE_FORKS,
                                 json.dumps(stages)],
             "glance-manage": [str(lay.venv / "bin" / "glance-manage"), "--config-file",
                               str(lay.config_file("glance-api")), "db_sync"]}

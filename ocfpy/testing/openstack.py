@@ -88,7 +88,7 @@ _MANAGE_TIMEOUT = 180
 
 # keystone-manage costs ~1.8 s of CPU in imports per call, four calls: import
 # its CLI once and fork per command (stages in order, a stage's commands at once)
-_KEYSTONE_MANAGE_FORKS = r"""
+KEYSTONE_MANAGE_FORKS = r"""
 import json, os, sys, traceback
 from keystone.cmd import cli
 for stage in json.loads(sys.argv[1]):
@@ -702,7 +702,7 @@ class OpenStackLab:
               "--bootstrap-admin-url", ks.url + "v3/"]],
         ]
         chains: dict[str, list[list[str]]] = {
-            "keystone": [[str(self.venv / "bin" / "python"), "-c", _KEYSTONE_MANAGE_FORKS,
+            "keystone": [[str(self.venv / "bin" / "python"), "-c", KEYSTONE_MANAGE_FORKS,
                           json.dumps(stages)]],
         }
         if "glance-api" in wanted:
