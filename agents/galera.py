@@ -733,6 +733,8 @@ itself) and the client_binary parameter (no client is run)."""
         if pid is None:
             return self._monitor_stopped(promoted_role)
         st, healthy = self._status_with_grace()
+        if st is None and self.mysqld_pid() is None:
+            return self._monitor_stopped(promoted_role)   # it died while we asked
         if healthy:
             if self._get("primary") != st.get("wsrep_cluster_state_uuid"):
                 from ocfpy.crm import CrmError
@@ -778,6 +780,8 @@ itself) and the client_binary parameter (no client is run)."""
                 st = None
             if st is not None and self._healthy(st):
                 return st, True
+            if st is None and self.mysqld_pid() is None:
+                return None, False      # died: no point waiting out the grace period
             if (st is not None and self.two_node_mode and not bootstrapped
                     and not mysql.is_primary(st) and st.get("wsrep_cluster_size") == "1"):
                 bootstrapped = self._regain_primary()

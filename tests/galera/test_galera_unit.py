@@ -480,3 +480,31 @@ def test_parallel_scheduler_reaches_the_same_roles_as_the_serial_one(tmp_path):
         roles.append(sched.roles())
     assert roles[0] == roles[1]
     assert sorted(roles[1].values()) == ["Promoted", "Unpromoted", "Unpromoted"]
+
+
+# --- a monitor that finds mariadbd dying ------------------------------------------------------
+
+def _galera_agent(action="monitor", timeout_ms="30000"):
+    from ocfpy.crm import MemoryCrm
+    from ocfpy.environment import Invocation
+    from ocfpy_agents.galera import Galera
+
+    env = {"OCF_RESOURCE_INSTANCE": "galera", "OCF_ROOT": "/usr/lib/ocf",
+           "OCF_RESKEY_CRM_meta_timeout": timeout_ms, "OCF_RESKEY_CRM_meta_interval": "10000"}
+    return Galera(Invocation(action, env, []), crm=MemoryCrm(resource="galera"))
+
+
+def test_status_query_of_a_dead_mariadbd_stops_waiting_at_once(mocker):
+    agent = _galera_agent()
+    status = mocker.patch.object(agent, "status", side_effect=mysql.MysqlError("socket gone"))
+    mocker.patch.object(agent, "mysqld_pid", return_value=None)
+    assert agent._status_with_grace() == (None, False)
+    assert status.call_count == 1      # not retried for MONITOR_GRACE seconds
+
+
+def test_status_query_of_a_live_but_silent_mariadbd_is_retried(mocker):
+    agent = _galera_agent(timeout_ms="4000")   # a short grace keeps the test short
+    status = mocker.patch.object(agent, "status", side_effect=mysql.MysqlError("busy"))
+    mocker.patch.object(agent, "mysqld_pid", return_value=4242)
+    assert agent._status_with_grace() == (None, False)
+    assert status.call_count > 1
