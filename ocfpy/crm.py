@@ -84,7 +84,10 @@ class ToolsCrm(Crm):
     def _run(self, argv, ok=(0,)):
         import subprocess
 
-        env = dict(os.environ if self.environ is None else self.environ)
+        from ocfpy.process import crm_environ
+
+        # the tools need no parameter (OCF_RESKEY_* may hold secrets)
+        env = crm_environ(os.environ if self.environ is None else self.environ)
         if self.resource:
             env.setdefault("OCF_RESOURCE_INSTANCE", self.resource)
         timeout = self.timeout

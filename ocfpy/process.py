@@ -130,10 +130,11 @@ def read_pidfile(path) -> int | None:
 
 
 def write_pidfile(path, pid: int) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
-        fh.write(f"{pid}\n")
-    os.replace(tmp, path)
+    """Record ``pid`` atomically; the pid file's directory may belong to the
+    service user, so nothing planted there is followed (ocfpy.files)."""
+    from ocfpy.files import replace_file
+
+    replace_file(path, f"{pid}\n", mode=0o644)
 
 
 def remove_pidfile(path) -> None:
@@ -169,6 +170,44 @@ def find(pidfile, identity: Identity):
         return None
 
 
+#: variables every child keeps: locale, time zone, search path
+CHILD_KEEP = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "HOME", "USER", "LOGNAME")
+CHILD_KEEP_PREFIXES = ("LC_",)
+#: what Pacemaker's own tools also need (log settings, CIB location, the
+#: resource they act for, and the testing toolkit's fake cluster state)
+CRM_KEEP = ("OCF_ROOT", "OCF_RESOURCE_INSTANCE", "OCF_RESOURCE_TYPE", "OCF_RESOURCE_PROVIDER")
+CRM_KEEP_PREFIXES = ("HA_", "PCMK_", "CIB_", "OCFPY_FAKE_")
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def child_environ(environ=None, *, keep=(), keep_prefixes=(), extra=None) -> dict:
+    """A minimal environment for a child process.
+
+    Pacemaker hands an agent every parameter as ``OCF_RESKEY_<name>``,
+    passwords included; a child that inherited them would show them in
+    ``/proc/PID/environ`` to its own user and pass them on (SST scripts).
+    Only ``CHILD_KEEP`` (and ``keep``/``keep_prefixes``) survive; ``extra`` is
+    added last. Nothing starting with ``OCF_RESKEY_`` is ever kept.
+
+    >>> child_environ({"PATH": "/bin", "OCF_RESKEY_password": "x", "LC_ALL": "C"})
+    {'PATH': '/bin', 'LC_ALL': 'C'}
+    """
+    env = os.environ if environ is None else environ
+    names = set(CHILD_KEEP) | set(keep)
+    prefixes = CHILD_KEEP_PREFIXES + tuple(keep_prefixes)
+    out = {k: v for k, v in env.items()
+           if (k in names or k.startswith(prefixes)) and not k.startswith("OCF_RESKEY_")}
+    out.setdefault("PATH", DEFAULT_PATH)
+    if extra:
+        out.update(extra)
+    return out
+
+
+def crm_environ(environ=None) -> dict:
+    """``child_environ`` for Pacemaker's command-line tools."""
+    return child_environ(environ, keep=CRM_KEEP, keep_prefixes=CRM_KEEP_PREFIXES)
+
+
 def _demote(user):
     """Popen(user=...) drops uid/gid but keeps root's supplementary groups on
     Python < 3.9's missing extra_groups; give the user's own groups."""
@@ -194,15 +233,26 @@ def start_daemon(argv, *, pidfile, user: str | None = None,
     if user is not None and os.geteuid() == 0:
         entry, groups = _demote(user)
         kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=groups)
-        env = dict(os.environ if env is None else env, HOME=entry.pw_dir, USER=user, LOGNAME=user)
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        env = dict(child_environ() if env is None else env, HOME=entry.pw_dir, USER=user, LOGNAME=user)
+        log_uid, log_gid = entry.pw_uid, entry.pw_gid
+    else:
+        env = child_environ() if env is None else env
+        log_uid = log_gid = -1
+    if log_path:
+        # root opens the service's log in a directory the service user may
+        # own: never through a planted symlink or hard link (ocfpy.files)
+        from ocfpy.files import open_append
+
+        out = open_append(log_path, uid=log_uid, gid=log_gid)
+    else:
+        out = subprocess.DEVNULL
     try:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 cwd=cwd, env=env, start_new_session=True, close_fds=True,
                                 umask=umask, **kwargs)
     finally:
         if log_path:
-            out.close()
+            os.close(out)
     write_pidfile(pidfile, proc.pid)
     # Popen would warn when garbage-collected while running: it is a daemon now
     proc.returncode = 0

@@ -14,10 +14,10 @@ from ocfpy_agents.stateful import Stateful
 SEP = "\x1f"
 
 FAKE = r"""#!/bin/sh
-# records its argv, then behaves as FAKE_* variables say
-{ printf '%s' "$(basename "$0")"; for a in "$@"; do printf '\037%s' "$a"; done; printf '\n'; } >> "$FAKE_LOG"
+# records its argv, then behaves as OCFPY_FAKE_* variables say (the crm backend passes those on)
+{ printf '%s' "$(basename "$0")"; for a in "$@"; do printf '\037%s' "$a"; done; printf '\n'; } >> "$OCFPY_FAKE_LOG"
 name=$(basename "$0")
-if [ "$name" = crm_attribute ] && [ -n "$FAKE_NO_PROMOTION" ]; then
+if [ "$name" = crm_attribute ] && [ -n "$OCFPY_FAKE_NO_PROMOTION" ]; then
     for a in "$@"; do
         if [ "$a" = --promotion ]; then
             echo "crm_attribute: unrecognized option '--promotion'" >&2
@@ -25,11 +25,11 @@ if [ "$name" = crm_attribute ] && [ -n "$FAKE_NO_PROMOTION" ]; then
         fi
     done
 fi
-if [ -n "$FAKE_SLEEP" ]; then sleep "$FAKE_SLEEP"; fi
-if [ "$name" = crm_node ]; then echo "${FAKE_NODE:-node1}"; exit 0; fi
-if [ -n "$FAKE_STDOUT" ]; then echo "$FAKE_STDOUT"; fi
-if [ -n "$FAKE_STDERR" ]; then echo "$FAKE_STDERR" >&2; fi
-exit "${FAKE_RC:-0}"
+if [ -n "$OCFPY_FAKE_SLEEP" ]; then sleep "$OCFPY_FAKE_SLEEP"; fi
+if [ "$name" = crm_node ]; then echo "${OCFPY_FAKE_NODE:-node1}"; exit 0; fi
+if [ -n "$OCFPY_FAKE_STDOUT" ]; then echo "$OCFPY_FAKE_STDOUT"; fi
+if [ -n "$OCFPY_FAKE_STDERR" ]; then echo "$OCFPY_FAKE_STDERR" >&2; fi
+exit "${OCFPY_FAKE_RC:-0}"
 """
 
 
@@ -42,11 +42,11 @@ class FakeTools:
             path = self.bin / name
             path.write_text(FAKE)
             path.chmod(0o755)
-        self.env = clean_environ(PATH=f"{self.bin}:/usr/bin:/bin", FAKE_LOG=self.log)
+        self.env = clean_environ(PATH=f"{self.bin}:/usr/bin:/bin", OCFPY_FAKE_LOG=self.log)
 
     def crm(self, resource="rsc", node="node1", **fake):
         env = dict(self.env)
-        env.update({f"FAKE_{k.upper()}": str(v) for k, v in fake.items()})
+        env.update({f"OCFPY_FAKE_{k.upper()}": str(v) for k, v in fake.items()})
         return ToolsCrm(resource=resource, node=node, environ=env)
 
     @property
@@ -108,7 +108,7 @@ def test_a_missing_tool_raises_crm_error_127(tmp_path):
 
 
 def test_node_name_asks_crm_node_once(tools):
-    crm = ToolsCrm(resource="rsc", environ={**tools.env, "FAKE_NODE": "nodeX"})
+    crm = ToolsCrm(resource="rsc", environ={**tools.env, "OCFPY_FAKE_NODE": "nodeX"})
     assert crm.node_name() == "nodeX"
     crm.set_attr("a", 1)
     assert tools.calls == [["crm_node", "-n"],
