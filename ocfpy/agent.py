@@ -48,7 +48,7 @@ from ocfpy import codes
 from ocfpy.deadline import Deadline
 from ocfpy.environment import Invocation
 from ocfpy.errors import OCFError, ParameterError
-from ocfpy.log import Log
+from ocfpy.log import Log, printable
 from ocfpy.metadata import Action
 from ocfpy.parameters import collect, parse_all
 
@@ -150,7 +150,14 @@ class Agent:
         default /run), e.g. /run/ocfpy-dummy-d1.state; clone instances share it
         because each node has its own run directory."""
         run_dir = self.invocation.environ.get("HA_VARRUN") or "/run"
-        return os.path.join(run_dir, f"ocfpy-{self.name}-{self.invocation.instance or 'default'}.{suffix}")
+        instance = self.invocation.instance or "default"
+        name = f"ocfpy-{self.name}-{instance}.{suffix}"
+        if len(name.encode("utf-8")) > 200:   # a file name has at most 255 bytes
+            import hashlib
+
+            digest = hashlib.sha256(instance.encode("utf-8")).hexdigest()[:16]
+            name = f"ocfpy-{self.name}-{instance[:64]}-{digest}.{suffix}"
+        return os.path.join(run_dir, name)
 
     def set_promotion(self, score: int) -> bool:
         """Advertise this node's promotion score. Best effort, as Pacemaker's own
@@ -267,7 +274,7 @@ class Agent:
                 tracer.close()
         rc = int(rc)
         if self._exit_reason:
-            reason = self.log.redact(" ".join(self._exit_reason.split()))
+            reason = printable(self.log.redact(" ".join(self._exit_reason.split())))
             if rc not in (codes.SUCCESS, codes.NOT_RUNNING, codes.RUNNING_PROMOTED):
                 self.log.error("%s failed (%d): %s", self.action, rc, reason)
             self._stderr.write(f"{self.invocation.exit_reason_prefix}{reason}\n")
@@ -317,6 +324,13 @@ class Agent:
             out.write("\n".join(cls.supported_actions()) + "\n")
             return codes.SUCCESS
         inv = Invocation(action, environ, argv[2:])
+        problem = inv.instance_problem
+        if problem is not None:
+            # never reaches a file name: Pacemaker cannot have sent it
+            from ocfpy.log import printable
+
+            err.write(f"{inv.exit_reason_prefix}{printable(problem)}\n")
+            return codes.ERR_ARGS
         if action not in cls.supported_actions():
             err.write(cls.usage())
             what = f"action {action!r} is not supported" if action else "no action given"

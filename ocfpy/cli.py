@@ -48,11 +48,28 @@ _provider = click.option("--provider", default=None,
 @_ocf_root
 @_provider
 @click.option("--python", default=None, help="Interpreter the agents run with (default: this one).")
+@click.option("--allow-unsafe-tree", is_flag=True,
+              help="Install even when others can write to the code root would run (warns).")
 @click.argument("agents", nargs=-1)
-def install(ocf_root, provider, python, agents):
-    """Install agents (all when none are named) as OCF executables."""
+def install(ocf_root, provider, python, agents, allow_unsafe_tree):
+    """Install agents (all when none are named) as OCF executables.
+
+    Pacemaker runs agents as root, so the checkout or venv they run from and
+    the interpreter must belong to root and be writable by root alone; install
+    refuses otherwise (exit 3) unless --allow-unsafe-tree.
+    """
+    import os
+
     from ocfpy import install as inst
 
+    problems = inst.unsafe_paths(python) if os.geteuid() == 0 else []
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        if not allow_unsafe_tree:
+            click.echo(f"ocfpy install: refusing: root would run code others can change: {shown} "
+                       "(fix the ownership and modes, or pass --allow-unsafe-tree)", err=True)
+            raise SystemExit(3)
+        click.echo(f"WARNING: root will run code others can change: {shown}", err=True)
     try:
         paths = inst.install(ocf_root, provider=provider, names=list(agents), python=python)
     except KeyError as exc:

@@ -129,6 +129,29 @@ class Notify:
         return self.lists.get((_NOTIFY_ALIASES.get(kind, kind), "resource"), [])
 
 
+def instance_problem(name: str):
+    """Why ``name`` is not a usable resource instance name, or None.
+
+    Pacemaker ids are XML ids: letters, digits, ``_``, ``-`` and ``.``, not
+    starting with ``-`` or ``.``; a clone instance adds ``:N``. Anything else
+    (a ``/``, ``..``, a control character, bytes that were not UTF-8) would
+    let the name escape the directories an agent keeps its files in.
+
+    >>> instance_problem("p_galera:2") is None, instance_problem("../x") is not None
+    (True, True)
+    """
+    if not name:
+        return None
+    base, sep, number = name.rpartition(":")
+    if not (sep and number.isascii() and number.isdigit()):
+        base = name
+    if len(base.encode("utf-8", "surrogatepass")) > 1024:
+        return "the resource instance name is longer than 1024 bytes"
+    if base[:1] in ("", "-", ".") or not all(c.isalnum() or c in "._-" for c in base):
+        return f"{name[:64]!r} is not a valid resource instance name"
+    return None
+
+
 class Invocation:
     """Everything one call of an agent was given.
 
@@ -176,6 +199,12 @@ class Invocation:
         argv = sys.argv if argv is None else argv
         action = argv[1] if len(argv) > 1 else ""
         return cls(action, environ, argv[2:])
+
+    @property
+    def instance_problem(self):
+        """Why ``OCF_RESOURCE_INSTANCE`` cannot be a Pacemaker resource id (it
+        ends up in file names), or None. Empty is allowed (a run by hand)."""
+        return instance_problem(self.instance_full)
 
     @property
     def is_probe(self) -> bool:

@@ -115,6 +115,61 @@ def default_python() -> str:
     return sys.executable
 
 
+def _writable_by_others(st, path: Path, is_parent: bool) -> str:
+    """Why a path root will run code from is unsafe, or ''."""
+    import stat
+
+    if st.st_uid != 0:
+        return f"{path} belongs to uid {st.st_uid}"
+    if stat.S_ISLNK(st.st_mode):
+        return ""   # a symlink's own mode means nothing; its owner alone may change it
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        # a sticky world-writable parent (/tmp) lets nobody move our directory
+        if is_parent and stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX:
+            return ""
+        return f"{path} is writable by group or others"
+    return ""
+
+
+def unsafe_paths(python=None) -> list:
+    """Why root should not run agents from this installation: every file and
+    directory of ocfpy, of the agents and of the interpreter's tree, and their
+    parent directories, must belong to root and be writable by root alone --
+    otherwise whoever can write there runs code as root the next time
+    Pacemaker calls an agent. Returns one line per problem (empty: safe).
+    """
+    python = Path(python or default_python())
+    trees = [Path(ocfpy.__file__).resolve().parent, agents_dir()]
+    problems, seen = [], set()
+
+    def check(path: Path, is_parent: bool = False):
+        if path in seen:
+            return
+        seen.add(path)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return
+        why = _writable_by_others(st, path, is_parent)
+        if why:
+            problems.append(why)
+
+    for tree in trees:
+        for parent in tree.parents:
+            check(parent, is_parent=True)
+        check(tree)
+        for dirpath, dirnames, filenames in os.walk(tree):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for name in dirnames + [f for f in filenames if f.endswith(".py")]:
+                check(Path(dirpath) / name)
+    for path in [python, python.resolve(), *dependency_paths()]:
+        path = Path(path)
+        for parent in path.parents:
+            check(parent, is_parent=True)
+        check(path)
+    return problems
+
+
 def install(ocf_root: Path, provider=None, names=None, python=None) -> list:
     """Write agent executables; returns their paths."""
     python = python or default_python()

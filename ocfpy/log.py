@@ -34,6 +34,16 @@ _FACILITIES = {"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog"
 MASK = "****"
 
 
+def printable(text: str) -> str:
+    """``text`` safe to encode as UTF-8: a value that was not valid UTF-8
+    (kept as surrogates by Python) is shown escaped instead of raising."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class Log:
     """One agent's logger; cheap to create, opens files only when it writes."""
 
@@ -72,10 +82,17 @@ class Log:
                    to_stderr=interactive, stream=stream)
 
     def hide(self, secret) -> None:
-        """Mask ``secret`` in every later message (passwords, tokens)."""
-        if secret and isinstance(secret, str) and secret not in self.secrets:
-            self.secrets.append(secret)
-            self.secrets.sort(key=len, reverse=True)
+        """Mask ``secret`` in every later message (passwords, tokens), also
+        in the escaped forms that repr() and JSON give it (a backslash or
+        both kinds of quote in a password change its repr)."""
+        if not secret or not isinstance(secret, str):
+            return
+        forms = {secret, repr(secret)[1:-1], secret.encode("unicode_escape").decode("ascii"),
+                 secret.replace("\\", "\\\\").replace('"', '\\"')}
+        for form in forms:
+            if form and form not in self.secrets:
+                self.secrets.append(form)
+        self.secrets.sort(key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -99,10 +116,20 @@ class Log:
         self.log("crit", msg, *args)
 
     def log(self, level: str, msg, *args) -> None:
+        """Write one message; never raises (a log must not fail an action)."""
         if level == "debug" and not self.debug_enabled:
             return
-        text = str(msg) % args if args else str(msg)
-        text = self.redact(text)
+        try:
+            self._log(level, msg, args)
+        except Exception:   # noqa: BLE001 - e.g. a bad format, a closed stream
+            pass
+
+    def _log(self, level: str, msg, args) -> None:
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):
+            text = " ".join([str(msg)] + [str(a) for a in args])
+        text = printable(self.redact(text))
         line = f"{self.tag}: {level.upper()}: {text}"
         stamp = time.strftime("%b %d %H:%M:%S")
         if level != "debug" and self.logfile:
@@ -122,7 +149,13 @@ class Log:
         destinations, never to stderr."""
         if not self.debug_enabled:
             return
-        text = self.redact(text)
+        try:
+            self._debug_text(text)
+        except Exception:   # noqa: BLE001 - never fail the action
+            pass
+
+    def _debug_text(self, text: str) -> None:
+        text = printable(self.redact(text))
         stamp = time.strftime("%b %d %H:%M:%S")
         target = self.debuglog or self.logfile
         if target:
@@ -135,9 +168,9 @@ class Log:
     @staticmethod
     def _append(path: str, text: str) -> None:
         try:
-            with open(path, "a", encoding="utf-8") as fh:
+            with open(path, "a", encoding="utf-8", errors="backslashreplace") as fh:
                 fh.write(text)
-        except OSError:
+        except (OSError, ValueError):
             pass  # a log that cannot be written must never fail the action
 
     def _syslog(self, level: str, text: str) -> None:
@@ -163,16 +196,26 @@ def trace_path(environ, resource_type: str, instance: str, action: str) -> str:
 
 class Tracer:
     """Line tracing of a Python agent (resource-agents' ``set -x`` tracing does
-    nothing for Python). Traces only the agent's and ocfpy's own code; values
-    are not printed except return values, which pass through the log's mask.
+    nothing for Python). Traces only the agent's and ocfpy's own code.
+
+    Values are never written: a return value is shown as its type only (a
+    code, a bool and None in full), because a function that read a password
+    file returns the password. The trace file is created 0600 in 0700
+    directories, without following a planted symlink.
     """
 
     def __init__(self, path: str, log: Log, roots):
         self.path = path
         self.log = log
         self.roots = tuple(roots)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self.fh = open(path, "a", encoding="utf-8")
+        directory = os.path.dirname(path)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.lstat(directory)
+        if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            os.chmod(directory, 0o700, follow_symlinks=False)   # made 0755 by an older tool
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        os.fchmod(fd, 0o600)
+        self.fh = os.fdopen(fd, "a", encoding="utf-8", errors="backslashreplace")
         self.start = time.monotonic()
 
     def _mine(self, filename: str) -> bool:
@@ -189,6 +232,13 @@ class Tracer:
         self._event(frame, event, arg)
         return self._local
 
+    @staticmethod
+    def shown(value) -> str:
+        """What a trace shows of a returned value: plain codes, else the type."""
+        if value is None or isinstance(value, (bool, int)):
+            return repr(value)
+        return f"<{type(value).__name__}>"
+
     def _event(self, frame, event, arg):
         import linecache
 
@@ -200,7 +250,7 @@ class Tracer:
         elif event == "call":
             self.fh.write(f"> {elapsed:8.4f} {where} {frame.f_code.co_name}()\n")
         elif event == "return":
-            self.fh.write(f"< {elapsed:8.4f} {where} {frame.f_code.co_name} -> {self.log.redact(repr(arg))[:200]}\n")
+            self.fh.write(f"< {elapsed:8.4f} {where} {frame.f_code.co_name} -> {self.shown(arg)}\n")
 
     def install(self):
         sys.settrace(self)
