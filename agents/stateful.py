@@ -92,7 +92,11 @@ when stopped. Promotion scores are set with crm_attribute --promotion."""
 
     def demote(self):
         if self.role() is None:
-            self.fail(codes.NOT_RUNNING, "cannot demote: the instance is not running")
+            # Not running is certainly not promoted: the demote reached its
+            # goal. Answering 7 (an error for a demote) made Pacemaker retry
+            # the demote forever; the next monitor reports 7 and recovers it.
+            self.log.warning("demote: the instance is not running")
+            return codes.SUCCESS
         self.write_role(UNPROMOTED)
         self.set_promotion(self.unpromoted_score)
 
