@@ -13,6 +13,11 @@ from ocfpy.agent import Action, Agent
 from ocfpy.parameters import Boolean, Duration, Integer, IPAddress, Parameter, Select, String
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only (str.isdigit also takes other scripts' digits)."""
+    return text.isascii() and text.isdigit()
+
+
 class Netmask(Parameter):
     """A prefix length (0-128) or an IPv4 dotted-quad netmask (255.255.255.0)."""
 
@@ -20,13 +25,13 @@ class Netmask(Parameter):
 
     def parse(self, raw):
         text = raw.strip()
-        if text.isdigit():
+        if _digits(text):
             value = int(text)
             if value > 128:
                 raise ValueError("must be a prefix length (at most 32 for IPv4, 128 for IPv6)")
             return value
         parts = text.split(".")
-        if len(parts) == 4 and all(p.isdigit() and int(p) <= 255 for p in parts):
+        if len(parts) == 4 and all(_digits(p) and int(p) <= 255 for p in parts):
             bits = "".join(f"{int(p):08b}" for p in parts)
             if "01" not in bits:
                 return bits.count("1")
@@ -45,7 +50,7 @@ class Lifetime(Parameter):
             return None
         if text.endswith("sec"):
             text = text[:-3]
-        if not text.isdigit() or int(text) >= 0xFFFFFFFF:
+        if not _digits(text) or int(text) >= 0xFFFFFFFF:
             raise ValueError('must be a number of seconds or "forever"')
         return int(text)
 
@@ -54,7 +59,8 @@ class Lifetime(Parameter):
 
 
 class AddressList(String):
-    """IPv4/IPv6 addresses separated by spaces or commas."""
+    """IPv4/IPv6 addresses separated by spaces or commas; an IPv6 link-local
+    address carries its interface, fe80::1%eth0."""
 
     def parse(self, raw):
         check = IPAddress(self.name)
@@ -97,8 +103,10 @@ on a node without gateways. Each monitor of any depth counts as one check."""
                    longdesc="The floating address, e.g. 192.0.2.10 or 2001:db8::10. "
                             "An IPv6 link-local address needs nic.")
     nic = String("nic", shortdesc="Interface to add the address to",
-                 longdesc="Default: the interface of the longest-prefix, lowest-metric "
-                          "on-link route that contains the address (as IPaddr2 finds it).")
+                 longdesc="The base interface (at most 15 bytes, no / : or whitespace; "
+                          "iflabel sets a label). Default: the interface of the "
+                          "longest-prefix, lowest-metric on-link route that contains the "
+                          "address (as IPaddr2 finds it).")
     cidr_netmask = Netmask("cidr_netmask", shortdesc="Prefix length or netmask",
                            longdesc="24 or 255.255.255.0. Default: the prefix of the route "
                                     "found for the address (32/128 when nic is given and no "
@@ -143,7 +151,9 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     run_arping = Boolean("run_arping", default=False,
                          shortdesc="Refuse to start when another host answers for the IPv4 address")
     # -- gateway health -------------------------------------------------------------------
-    gateways = AddressList("gateways", shortdesc="Gateways to ping (space separated)")
+    gateways = AddressList("gateways", shortdesc="Gateways to ping (space separated)",
+                           longdesc="IPv4 or IPv6 addresses; an IPv6 link-local gateway "
+                                    "needs its interface: fe80::1%eth0.")
     gateway_fall = Integer("gateway_fall", default=2, minimum=1,
                            shortdesc="Failed checks in a row before the gateways count as down")
     gateway_rise = Integer("gateway_rise", default=2, minimum=1,
@@ -165,20 +175,63 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     # -- checks -----------------------------------------------------------------------
     def validate_config(self):
+        from ocfpy.net.addr import ifname_problem, is_link_local, pack_ip
+
+        # Everything a value can be refused for is refused here, before any
+        # netlink request: the kernel answers a malformed name with an error
+        # that would otherwise turn a probe or a stop into 1.
         address, _, scope = self.ip.partition("%")
         six = ":" in address
+        try:
+            packed = pack_ip(address)
+        except (OSError, ValueError):
+            self.fail(codes.ERR_CONFIGURED, "parameter ip: must be an IPv4 or IPv6 address")
         bits = 128 if six else 32
         if self.cidr_netmask is not None and self.cidr_netmask > bits:
             self.fail(codes.ERR_CONFIGURED,
                       f"parameter cidr_netmask: {self.cidr_netmask} is longer than {bits} bits")
-        if six and address.lower().startswith(("fe8", "fe9", "fea", "feb")) and not (self.nic or scope):
+        if self.nic:
+            problem = ifname_problem(self.nic)
+            if problem:
+                self.fail(codes.ERR_CONFIGURED,
+                          f"parameter nic: {Vip.nic.describe_value(self.nic)} {problem}")
+        if scope:
+            problem = ifname_problem(scope)
+            if problem:
+                self.fail(codes.ERR_CONFIGURED, f"parameter ip: the interface after % {problem}")
+        if six and is_link_local(packed) and not (self.nic or scope):
             self.fail(codes.ERR_CONFIGURED, "an IPv6 link-local address needs nic")
         if self.broadcast not in (None, "", "+", "-") and not self._is_v4(self.broadcast):
             self.fail(codes.ERR_CONFIGURED, "parameter broadcast: must be an IPv4 address, + or -")
-        if self.iflabel and self.nic and len(f"{self.nic}:{self.iflabel}") > 15:
+        if self.iflabel and self.nic and len(f"{self.nic}:{self.iflabel}".encode(errors="replace")) > 15:
             self.fail(codes.ERR_CONFIGURED, f"label {self.nic}:{self.iflabel} is longer than 15 characters")
         if self.network_namespace and "/" in self.network_namespace:
             self.fail(codes.ERR_CONFIGURED, "parameter network_namespace: must be a name, not a path")
+        for gateway in self.gateways or ():
+            self.check_gateway(gateway)
+
+    def check_gateway(self, gateway: str) -> None:
+        """A gateway is ADDRESS, or ADDRESS%IFNAME for an IPv6 link-local one
+        (which is reachable only through a named interface)."""
+        from ocfpy.net.addr import ifname_problem, is_link_local, pack_ip
+
+        address, percent, scope = gateway.partition("%")
+        try:
+            link_local = is_link_local(pack_ip(address))
+        except (OSError, ValueError):
+            self.fail(codes.ERR_CONFIGURED, "parameter gateways: must be IPv4 or IPv6 addresses")
+        if link_local and not scope:
+            self.fail(codes.ERR_CONFIGURED,
+                      f"parameter gateways: the link-local gateway {address} needs its interface, "
+                      f"e.g. {address}%eth0")
+        if percent and not link_local:
+            self.fail(codes.ERR_CONFIGURED,
+                      f"parameter gateways: only a link-local gateway takes an interface (%), "
+                      f"not {address}")
+        problem = ifname_problem(scope) if link_local else None
+        if problem:
+            self.fail(codes.ERR_CONFIGURED,
+                      f"parameter gateways: the interface of {address} {problem}")
 
     def validate_node(self):
         if self.network_namespace:
@@ -195,9 +248,16 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     # -- helpers ------------------------------------------------------------------------
     @staticmethod
     def _is_v4(text):
+        from ocfpy.net.addr import pack_ip
         from ocfpy.parameters import _is_ipv4
 
-        return _is_ipv4(text)
+        if not _is_ipv4(text):
+            return False
+        try:
+            pack_ip(text)
+        except (OSError, ValueError):
+            return False
+        return True
 
     @property
     def address(self) -> str:

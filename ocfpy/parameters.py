@@ -124,10 +124,12 @@ class Integer(Parameter):
         self.maximum = maximum
 
     def parse(self, raw):
-        try:
-            value = int(raw.strip(), 10)
-        except ValueError:
-            raise ValueError("must be a whole number") from None
+        text = raw.strip()
+        digits = text[1:] if text[:1] in ("+", "-") else text
+        # ASCII digits only: int() also takes other scripts' digits and "1_000"
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError("must be a whole number")
+        value = int(text, 10)
         if self.minimum is not None and value < self.minimum:
             raise ValueError(f"must be at least {self.minimum}")
         if self.maximum is not None and value > self.maximum:
@@ -222,7 +224,7 @@ def _is_ipv4(text: str) -> bool:
     if len(parts) != 4:
         return False
     for part in parts:
-        if not part.isdigit() or len(part) > 3 or int(part) > 255:
+        if not (part.isascii() and part.isdigit()) or len(part) > 3 or int(part) > 255:
             return False
         if len(part) > 1 and part[0] == "0":     # 010 is ambiguous (octal)
             return False

@@ -19,13 +19,45 @@ from ocfpy.net import rtnl
 from ocfpy.net.rtnl import AF_INET, AF_INET6
 
 
+#: IFNAMSIZ - 1: the longest interface name the kernel takes, in bytes
+IFNAME_MAX = 15
+
+
 def family_of(ip: str) -> int:
     return AF_INET6 if ":" in ip else AF_INET
 
 
 def pack_ip(ip: str) -> bytes:
-    """The address in network byte order (ValueError/OSError when malformed)."""
+    """The address in network byte order (ValueError/OSError when malformed).
+    ASCII only: a scope (``%eth0``) or digits of another script are refused
+    here rather than handed to inet_pton."""
+    if not ip.isascii():
+        raise ValueError("an IP address is written in ASCII")
     return _socket.inet_pton(family_of(ip), ip)
+
+
+def ifname_problem(name: str):
+    """Why ``name`` can never be an interface name, or None when it can.
+
+    The kernel's rules (dev_valid_name): 1 to 15 bytes, not "." or "..", no
+    "/", ":", NUL or whitespace (its isspace also counts byte 0xA0). An
+    interface name that breaks them makes the kernel answer ERANGE or EINVAL
+    to every request that names it."""
+    try:
+        raw = name.encode()
+    except UnicodeEncodeError:
+        return "is not valid UTF-8"
+    if not raw:
+        return "is empty"
+    if len(raw) > IFNAME_MAX:
+        return f"is longer than {IFNAME_MAX} bytes (the kernel's limit for interface names)"
+    if raw in (b".", b".."):
+        return "must not be . or .."
+    if b":" in raw:
+        return 'must not contain ":" (give the base interface; iflabel sets a label)'
+    if any(b in b"/\0 \t\n\v\f\r\xa0" for b in raw):
+        return "must not contain /, NUL or whitespace"
+    return None
 
 
 def text_ip(family: int, packed: bytes) -> str:
@@ -86,12 +118,15 @@ def _link(payload: bytes) -> Link:
 
 
 def link_by_name(nl, name: str):
-    """The link called ``name``, or None when there is none."""
+    """The link called ``name``, or None when there is none (or can be none:
+    a name the kernel would refuse is never sent)."""
+    if ifname_problem(name):
+        return None
     payload = rtnl.IFINFOMSG.pack(0, 0, 0, 0, 0) + rtnl.attr_str(rtnl.IFLA_IFNAME, name)
     try:
         replies = nl.get(rtnl.RTM_GETLINK, payload)
     except rtnl.NetlinkError as exc:
-        if exc.errno in (19, 22):     # ENODEV; EINVAL for an over-long name
+        if exc.errno in (19, 22, 34):     # ENODEV; EINVAL, ERANGE for a malformed name
             return None
         raise
     return _link(replies[0][1]) if replies else None

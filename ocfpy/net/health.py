@@ -37,36 +37,60 @@ def _echo(family: int, ident: int, seq: int) -> bytes:
     return bytes((kind, 0)) + csum.to_bytes(2, "big") + body
 
 
+def _target(gateway: str):
+    """(family, packed address, sendto address, scope index) of a gateway
+    written ``ADDRESS`` or ``ADDRESS%IFNAME`` (the scope of an IPv6 link-local
+    gateway: the interface it is reached through, resolved in the current
+    network namespace). Raises OSError when the interface does not exist,
+    ValueError or OSError for a malformed gateway."""
+    address, _, scope = gateway.partition("%")
+    if not address.isascii():
+        raise ValueError("an IP address is written in ASCII")
+    family = _socket.AF_INET6 if ":" in address else _socket.AF_INET
+    packed = _socket.inet_pton(family, address)
+    if family == _socket.AF_INET:
+        if scope:
+            raise ValueError("an IPv4 address has no scope")
+        return family, packed, (address, 0), 0
+    index = _socket.if_nametoindex(scope) if scope else 0
+    return family, packed, (address, 0, 0, index), index
+
+
 def ping_all(gateways, timeout: float = 1.0, retries: int = 2) -> dict:
     """ICMP echo every gateway (IPv4 or IPv6) at once; {gateway: answered}.
 
-    Each gateway gets up to ``retries`` requests spread over ``timeout``."""
+    Each gateway gets up to ``retries`` requests spread over ``timeout``.
+    A gateway may carry a scope, ``fe80::1%eth0``: the echo leaves through
+    that interface and only a reply that arrived on it counts. A gateway whose
+    interface does not exist here counts as not answering."""
     import select
 
     ident = os.getpid() & 0xFFFF
-    sockets, want, result = {}, {}, {gw: False for gw in gateways}
+    sockets, targets, want, result = {}, {}, {}, {gw: False for gw in gateways}
     try:
         for gw in gateways:
-            family = _socket.AF_INET6 if ":" in gw else _socket.AF_INET
+            try:
+                family, packed, dest, index = _target(gw)
+            except (OSError, ValueError):
+                continue     # no such interface here (or malformed): no answer
             if family not in sockets:
                 proto = _socket.IPPROTO_ICMPV6 if family == _socket.AF_INET6 else _socket.IPPROTO_ICMP
                 sockets[family] = _socket.socket(family, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, proto)
-            want[_socket.inet_pton(family, gw)] = gw
+            targets[gw] = (family, dest)
+            want[(packed, index)] = gw
         start = time.monotonic()
         end = start + timeout
         step = timeout / max(1, retries)
         sent, next_send = 0, start
-        while not all(result.values()):
+        while targets and not all(result[gw] for gw in targets):
             now = time.monotonic()
             if now >= end:
                 break
             if sent < retries and now >= next_send:
-                for gw in gateways:
+                for gw, (family, dest) in targets.items():
                     if not result[gw]:
-                        family = _socket.AF_INET6 if ":" in gw else _socket.AF_INET
-                        addr = (gw, 0, 0, 0) if family == _socket.AF_INET6 else (gw, 0)
                         try:
-                            sockets[family].sendto(_echo(family, ident, sent), addr)
+                            sockets[family].sendto(_echo(family, ident, sent), dest)
                         except OSError:
                             pass   # no route: counts as no answer
                 sent += 1
@@ -77,12 +101,13 @@ def ping_all(gateways, timeout: float = 1.0, retries: int = 2) -> dict:
                 data, src = sock.recvfrom(2048)
                 if sock.family == _socket.AF_INET:
                     data = data[(data[0] & 0x0F) * 4:]     # skip the IPv4 header
-                    reply = 0
+                    reply, scope = 0, 0
                 else:
-                    reply = 129
+                    reply, scope = 129, src[3]
                 if len(data) < 8 or data[0] != reply or int.from_bytes(data[4:6], "big") != ident:
                     continue
-                gw = want.get(_socket.inet_pton(sock.family, src[0].split("%")[0]))
+                packed = _socket.inet_pton(sock.family, src[0].split("%")[0])
+                gw = want.get((packed, scope)) or want.get((packed, 0))
                 if gw is not None:
                     result[gw] = True
     finally:

@@ -22,3 +22,21 @@ def bed():
         pytest.skip(reason)
     with Bed() as b:
         yield b
+
+
+#: the addresses of the hardening tests' beds (10.231.0.0/24, fd31::/64)
+SEC_ADDRESSES = {"a": ("10.231.0.11", "fd31::11"), "b": ("10.231.0.12", "fd31::12"),
+                 "c": ("10.231.0.100", "fd31::100")}
+
+
+@pytest.fixture
+def sec_bed():
+    """Server a and client c on one bridge, in namespaces named ocfsec-vip*,
+    addressed from 10.231.0.0/24 and fd31::/64."""
+    import secrets
+
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with Bed(nodes=("a", "c"), tag="ocfsec-vip" + secrets.token_hex(3), addresses=SEC_ADDRESSES) as b:
+        yield b

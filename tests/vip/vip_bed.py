@@ -56,9 +56,10 @@ def clean_environ(**extra) -> dict:
 class Bed:
     """Namespaces on one bridge; see the module docstring."""
 
-    def __init__(self, nodes=("a", "b", "c"), tag=None):
+    def __init__(self, nodes=("a", "b", "c"), tag=None, addresses=None):
         self.tag = tag or "ov" + secrets.token_hex(3)
         self.nodes = tuple(nodes)
+        self.addresses = addresses or ADDRESSES     # node -> (IPv4, IPv6), /24 and /64
         self.created = []
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{self.tag}-"))
         self.ocf_root = self.tmp / "ocf"
@@ -90,7 +91,7 @@ class Bed:
                     "netns", self.ns(node))
             self.sh(None, "ip", "link", "set", port, "master", "br0", "up")
             self.sh(node, "ip", "link", "set", "eth0", "up")
-            v4, v6 = ADDRESSES[node]
+            v4, v6 = self.addresses[node]
             self.sh(node, "ip", "addr", "add", f"{v4}/24", "dev", "eth0")
             self.sh(node, "ip", "-6", "addr", "add", f"{v6}/64", "dev", "eth0", "nodad")
         from ocfpy.install import install
