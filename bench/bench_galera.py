@@ -14,7 +14,7 @@ runs one action at a time. heartbeat/galera's crm_attribute/crm_node/crm_mon/
 cibadmin calls are served by the fake tools; "is an instance Promoted" comes
 from the fake crm_mon, which shows the roles the scheduler recorded.
 
-Three mariadbd run on 127.0.0.1 with free ports (ocfpy.testing.mariadb),
+Three mariadbd run on 127.0.0.1 with free ports (ocfpy.sandbox.mariadb),
 each with its own my.cnf, datadir, socket, pid file and error log, given to
 the agents as per-node instance attributes (Driver node_params).
 heartbeat/galera's status queries do not pass the socket, so its
@@ -45,7 +45,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from ocfpy.testing import mariadb  # noqa: E402
+from ocfpy.sandbox import mariadb  # noqa: E402
 from ocfpy.testing.driver import Driver  # noqa: E402
 from ocfpy.testing.fake import FakeCluster  # noqa: E402
 from ocfpy.testing.scheduler import PROMOTED, CloneScheduler  # noqa: E402

@@ -2,7 +2,7 @@
 """Deep-monitor cost of the OpenStack API agents: cached token against a fresh
 token per call, measured in one run against the real services.
 
-A lab (:mod:`ocfpy.testing.openstack`: Keystone, glance-api, cinder-api from
+A lab (:mod:`ocfpy.sandbox.openstack`: Keystone, glance-api, cinder-api from
 PyPI under uWSGI on 127.0.0.1) is prepared, the agents are installed as
 Pacemaker runs them (``ocfpy install`` into a private OCF root) and each
 service is started through its agent. Then, for each agent, three commands
@@ -54,7 +54,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def instance(agent: str) -> str:
-    from ocfpy.testing.openstack import SPARE_KEYSTONE
+    from ocfpy.sandbox.openstack import SPARE_KEYSTONE
 
     return SPARE_KEYSTONE if agent == "keystone" else agent
 
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
 
     from ocfpy.install import install
     from ocfpy.testing.driver import Driver
-    from ocfpy.testing.openstack import OpenStackLab, missing_requirements
+    from ocfpy.sandbox.openstack import OpenStackLab, missing_requirements
 
     reason = missing_requirements(["keystone"] + [a for a in agents if a != "keystone"])
     if reason or os.geteuid() != 0:

@@ -9,8 +9,8 @@ scheduler runs; and, since Block Storage shares the nodes with Identity, api
 starts after keystone.
 """
 
-from basic import add_basic
-from keystone import add_keystone
+from ocfpy_snippets.basic import add_basic
+from ocfpy_snippets.keystone import add_keystone
 from ocfpy.cib.model import Clone, Colocation, Config, Op, Order, Primitive
 
 _AUTH = {"config": "/etc/cinder/cinder.conf", "os_password": "secretsecret",

@@ -1,6 +1,6 @@
 """The sandbox demo (``ocfpy sandbox up --demo``): an OpenStack control plane
 in miniature on ocfpy's agents, built from the HA guide's snippets, on the
-sandbox's three nodes 10.213.0.1-3 (``ocfpy.testing.demo`` prepares the
+sandbox's three nodes 10.213.0.1-3 (``ocfpy.sandbox.demo`` prepares the
 nodes; ``demo_basic.py`` is the example agents' demo).
 
 * ``vip`` (vip.py): the guide's VIP, here 10.213.0.100/24 on the nodes' eth0;
@@ -22,18 +22,18 @@ VIP; glance-api starts after Galera and Keystone when they start together
 (Optional: their recoveries do not restart it).
 
 Paths (sandbox directory, OpenStack venv) come from
-``ocfpy.testing.demo.DemoLayout.default()``, so ``ocfpy cib render
+``ocfpy.sandbox.layout.DemoLayout.default()``, so ``ocfpy cib render
 crm_snippets/demo.py`` shows what the sandbox applies on this machine.
 """
 
-from basic import add_basic
-from galera import add_galera
-from glance import add_glance
-from keystone import add_keystone
-from vip import add_vip
+from ocfpy_snippets.basic import add_basic
+from ocfpy_snippets.galera import add_galera
+from ocfpy_snippets.glance import add_glance
+from ocfpy_snippets.keystone import add_keystone
+from ocfpy_snippets.vip import add_vip
 from ocfpy.cib.model import Colocation, Config, Op, Order
-from ocfpy.testing.demo import DemoLayout
-from ocfpy.testing.node_mariadb import galera_params
+from ocfpy.sandbox.layout import DemoLayout
+from ocfpy.sandbox.node_mariadb import galera_params
 
 
 def add_demo(cfg: Config, layout: DemoLayout) -> Config:

@@ -9,7 +9,7 @@ basic``; runs on 1 or 3 nodes and needs nothing else).
   Promoted) and starts after the promotion.
 """
 
-from basic import add_basic
+from ocfpy_snippets.basic import add_basic
 from ocfpy.cib.model import Clone, Colocation, Config, Op, Order, Primitive
 
 STATE_DIR = "/run/ocfpy-demo"

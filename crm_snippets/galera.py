@@ -7,7 +7,7 @@ other members; ``interleave=true`` keeps one node's restart local. On the
 pacemaker-2.10 target this renders as ``<master>`` with ``master-max=3``.
 """
 
-from basic import add_basic
+from ocfpy_snippets.basic import add_basic
 from ocfpy.cib.model import Clone, Config, Op, Primitive
 
 

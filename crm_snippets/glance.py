@@ -1,6 +1,6 @@
 """glance-api (HA guide, Image service API), a single primitive as in the guide."""
 
-from basic import add_basic
+from ocfpy_snippets.basic import add_basic
 from ocfpy.cib.model import Config, Op, Primitive
 
 

@@ -20,8 +20,8 @@ it; the crmsh snippet's lsb:haproxy needs an init script most distributions
 no longer ship). Monitor 1s as in the crmsh snippet.
 """
 
-from basic import add_basic
-from vip import add_vip
+from ocfpy_snippets.basic import add_basic
+from ocfpy_snippets.vip import add_vip
 from ocfpy.cib.model import Clone, Colocation, Config, Op, Order, Primitive
 
 

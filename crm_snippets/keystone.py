@@ -6,7 +6,7 @@ is a syntax error (a clone wraps an existing primitive); meant: a primitive
 guide's pcs line. Credentials are the guide's example values: replace them.
 """
 
-from basic import add_basic
+from ocfpy_snippets.basic import add_basic
 from ocfpy.cib.model import Clone, Config, Op, Primitive
 
 

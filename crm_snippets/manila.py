@@ -1,6 +1,6 @@
 """manila-api (HA guide, Shared File Systems API), a single primitive."""
 
-from basic import add_basic
+from ocfpy_snippets.basic import add_basic
 from ocfpy.cib.model import Config, Op, Primitive
 
 

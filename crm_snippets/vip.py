@@ -2,7 +2,7 @@
 ``ocf:ocfpy:vip`` agent instead of ocf:heartbeat:IPaddr2 (same parameter names
 ``ip`` and ``cidr_netmask``), monitored every 30 s."""
 
-from basic import add_basic
+from ocfpy_snippets.basic import add_basic
 from ocfpy.cib.model import Config, Op, Primitive
 
 

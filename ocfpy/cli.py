@@ -97,7 +97,7 @@ def uninstall(ocf_root, provider, agents):
 
 
 # --- sub-command groups owned by other modules are registered here ---
-from ocfpy.testing.sandbox import sandbox as _sandbox  # noqa: E402
+from ocfpy.sandbox.cli import sandbox as _sandbox  # noqa: E402
 main.add_command(_sandbox)
 from ocfpy.cib.cli import cib as _cib  # noqa: E402
 main.add_command(_cib)

@@ -3,13 +3,13 @@
 =====================  =========  =============================================
 fixture                scope      what you get
 =====================  =========  =============================================
-``real_cluster``       session    a 1-node :class:`~ocfpy.testing.cluster.Cluster`
+``real_cluster``       session    a 1-node :class:`~ocfpy.sandbox.cluster.Cluster`
 ``real_cluster_clean`` function   the same cluster, CIB reset before the test
 ``real_cluster3``      session    a 3-node cluster in network namespaces
 ``real_cluster3_clean`` function  the same, CIB reset before the test
 =====================  =========  =============================================
 
-Each cluster lives in its own namespaces (see :mod:`ocfpy.testing.cluster`):
+Each cluster lives in its own namespaces (see :mod:`ocfpy.sandbox.cluster`):
 nothing on the host is touched and it is removed completely at the end of the
 session. ocfpy's agents are installed into a provider private to the cluster
 (``ocf:ocfpy:dummy``, ``ocf:ocfpy:stateful``, ...: the default provider of
@@ -40,7 +40,7 @@ __all__ = ["real_cluster", "real_cluster_clean", "real_cluster3", "real_cluster3
 
 def _start(nodes: int):
     # imported here: the plugin is loaded by every pytest run, clusters are rare
-    from ocfpy.testing.cluster import Cluster, missing_requirements, reap_orphans
+    from ocfpy.sandbox.cluster import Cluster, missing_requirements, reap_orphans
 
     reason = missing_requirements()
     if reason:

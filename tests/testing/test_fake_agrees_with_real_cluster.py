@@ -1,7 +1,7 @@
 """The promotable-failover scenario, run on the fake cluster and on a real
 three-node Pacemaker: the agent's return codes and the final roles agree."""
 
-from ocfpy.testing.scenarios import FakeBackend, RealBackend, compare, promotable_failover, significant
+from labs.scenarios import FakeBackend, RealBackend, compare, promotable_failover, significant
 
 
 def test_promotable_failover_gives_the_same_codes_and_roles_on_fake_and_real_cluster(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ocfpy.testing.scenarios import FakeBackend, compare, promotable_failover, significant
+from labs.scenarios import FakeBackend, compare, promotable_failover, significant
 from ocfpy.testing.scheduler import CloneScheduler
 from ocfpy.testing.driver import Driver
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ocfpy.testing.cluster import Cluster, _alive, missing_requirements
+from ocfpy.sandbox.cluster import Cluster, _alive, missing_requirements
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.netns]
 
@@ -345,12 +345,12 @@ def test_reap_orphans_removes_cluster_of_a_killed_run():
     reason = missing_requirements()
     if reason:
         pytest.skip(reason)
-    from ocfpy.testing.cluster import STATE_FILE, reap_orphans
+    from ocfpy.sandbox.cluster import STATE_FILE, reap_orphans
 
     before = _host_snapshot()
     owner = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\n"
-         "from ocfpy.testing.cluster import Cluster\n"
+         "from ocfpy.sandbox.cluster import Cluster\n"
          "c = Cluster(nodes=1)\nc.start()\nprint(c.workdir, flush=True)\ntime.sleep(600)\n"],
         stdout=subprocess.PIPE, text=True)
     try:
@@ -457,7 +457,7 @@ def test_sandbox_openstack_demo_serves_keystone_and_glance_through_the_vip_and_d
     reason = missing_requirements()
     if reason:
         pytest.skip(reason)
-    from ocfpy.testing import demo
+    from ocfpy.sandbox import demo
 
     reason = demo.missing_requirements("openstack", 3)
     if reason:
@@ -479,7 +479,7 @@ def test_sandbox_openstack_demo_serves_keystone_and_glance_through_the_vip_and_d
         vip_node = [n for (rsc, n) in roles if rsc == "vip"]
         nodes = ("node1", "node2", "node3")
         token = _ocfpy("sandbox", "exec", "node2", "--", sys.executable, "-m",
-                       "ocfpy.testing.demo", "token", env=env)
+                       "ocfpy.sandbox.demo", "token", env=env)
         status = _ocfpy("sandbox", "status", env=env)
     finally:
         t1 = time.monotonic()

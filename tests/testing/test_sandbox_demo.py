@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ocfpy.testing import demo
-from ocfpy.testing.cluster import missing_requirements as cluster_missing
+from ocfpy.sandbox import demo
+from ocfpy.sandbox.cluster import missing_requirements as cluster_missing
 
 
 def test_openstack_demo_without_the_openstack_venv_names_it_and_the_setup_command(
@@ -35,8 +35,8 @@ def test_up_demo_without_mariadbd_says_so_and_starts_nothing(tmp_path, monkeypat
     reason = cluster_missing()
     if reason:
         pytest.skip(reason)     # the cluster's own requirements are checked first
-    from ocfpy.testing import mariadb
-    from ocfpy.testing.sandbox import sandbox
+    from ocfpy.sandbox import mariadb
+    from ocfpy.sandbox.cli import sandbox
 
     monkeypatch.setenv("OCFPY_SANDBOX_DIR", str(tmp_path / "sbx"))
     monkeypatch.setattr(mariadb, "find_binary", lambda: None)

@@ -6,7 +6,7 @@ import re
 import subprocess
 import xml.etree.ElementTree as ET
 
-from ocfpy.testing.cluster import resource_state_from_xml
+from ocfpy.sandbox.cluster import resource_state_from_xml
 from ocfpy.testing.driver import Driver
 from ocfpy.testing.scheduler import FAILED, CloneScheduler
 

@@ -4,7 +4,7 @@ pytest plugin).
 ======================== ========  ============================================
 fixture                  scope     what you get
 ======================== ========  ============================================
-``openstack_lab``        session   an :class:`~ocfpy.testing.openstack.OpenStackLab`
+``openstack_lab``        session   an :class:`~ocfpy.sandbox.openstack.OpenStackLab`
                                    with keystone, glance-api, cinder-api and
                                    (when MariaDB is installed) manila-api
                                    prepared, none running
@@ -25,11 +25,11 @@ second Keystone instance, ``keystone-spare`` (own port, same database).
 
 Preparing costs about 20-25 s once per session (database syncs on two cores,
 Keystone started once to create users and endpoints); manila's database is a
-standalone MariaDB server (:mod:`ocfpy.testing.mariadb`) kept for the
+standalone MariaDB server (:mod:`ocfpy.sandbox.mariadb`) kept for the
 session. Services run as the system user ``ocfpy-os`` (created when absent).
 When MariaDB is absent, ``lab.manila_skip_reason`` says why and manila-api
 is not prepared; the fixtures skip only when the OpenStack venv is absent
-(see :func:`ocfpy.testing.openstack.missing_requirements`).
+(see :func:`ocfpy.sandbox.openstack.missing_requirements`).
 
 Example::
 
@@ -58,7 +58,7 @@ __all__ = ["openstack_lab", "openstack_lab_clean"]
 @pytest.fixture(scope="session")
 def openstack_lab():
     """The prepared lab for the whole session (see the module doc)."""
-    from ocfpy.testing import openstack
+    from ocfpy.sandbox import openstack
 
     reason = openstack.missing_requirements(("keystone", "glance-api", "cinder-api"))
     if reason:
@@ -71,7 +71,7 @@ def openstack_lab():
         if os.geteuid() != 0:
             manila_reason = "manila's MariaDB server needs root"
         else:
-            from ocfpy.testing import mariadb
+            from ocfpy.sandbox import mariadb
 
             manila_reason = mariadb.missing_requirements(galera=False)
             if manila_reason is None and openstack.missing_requirements(("manila-api",)):

@@ -6,7 +6,7 @@ ocfpy's agents, as the HA guide builds it (the configuration is
 
 * ``vip``: ``ocf:ocfpy:vip`` 10.213.0.100/24 on the nodes' eth0;
 * ``galera-clone``: ``ocf:ocfpy:galera``, promotable, 3 promoted, one real
-  mariadbd per node (:mod:`ocfpy.testing.node_mariadb`: the node's own
+  mariadbd per node (:mod:`ocfpy.sandbox.node_mariadb`: the node's own
   /etc/mysql and /var/lib/mysql bind-mounted inside its namespace);
 * ``keystone-clone``: ``ocf:openstack:keystone`` on every node under uWSGI
   from the OpenStack venv, as the unprivileged :data:`SERVICE_USER`; each
@@ -32,19 +32,19 @@ service user, created when absent, stays).
 
 Example (as root)::
 
-    from ocfpy.testing.cluster import Cluster
-    from ocfpy.testing import demo
+    from ocfpy.sandbox.cluster import Cluster
+    from ocfpy.sandbox import demo
 
     c = Cluster(nodes=3, workdir="/var/tmp/ocfpy-sandbox/cluster").start()
     print(demo.missing_requirements("openstack", nodes=3))   # None when it can run
     demo.run_demo(c, "openstack", progress=print)            # ~30-60 s
-    print(c.run([sys.executable, "-m", "ocfpy.testing.demo", "token"], node=2).stdout)
+    print(c.run([sys.executable, "-m", "ocfpy.sandbox.demo", "token"], node=2).stdout)
     c.stop(); demo.remove_files()
 
 A token through the VIP from inside a node (prints where it was validated),
 then the image list through the VIP::
 
-    .venv/bin/ocfpy sandbox exec node2 -- .venv/bin/python -m ocfpy.testing.demo token
+    .venv/bin/ocfpy sandbox exec node2 -- .venv/bin/python -m ocfpy.sandbox.demo token
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from ocfpy.testing.cluster import SUBNET
-from ocfpy.testing.openstack import SERVICE_USER
+from ocfpy.sandbox.cluster import SUBNET
+from ocfpy.sandbox.layout import KEYSTONE_PORT, NODE_RUN, SERVICES, VIP, DemoLayout
 
 __all__ = ["DEMOS", "VIP", "KEYSTONE_PORT", "SERVICES", "DemoLayout", "OpenStackDemo",
            "missing_requirements",
@@ -69,86 +69,11 @@ __all__ = ["DEMOS", "VIP", "KEYSTONE_PORT", "SERVICES", "DemoLayout", "OpenStack
 
 #: demo names, the default first
 DEMOS = ("openstack", "basic")
-#: the guide's VIP, on the nodes' bridge subnet
-VIP = SUBNET + ".100"
-KEYSTONE_PORT = 5000
 NODES = ("node1", "node2", "node3")
 ADMIN = "admin"
 REGION = "RegionOne"
 SETUP_HINT = ("run `bash .ci/setup` (it installs mariadb-server, galera-4, rsync and the "
               "OpenStack venv .venv-openstack), or use `--demo basic`")
-#: inside a node (its own /run): Keystone's log and health-check switch
-NODE_RUN = "/run/ocfpy-demo"
-
-
-# ------------------------------------------------------------------ layout
-#: API service -> (directory and database name, port, config file, WSGI module)
-SERVICES = {
-    "keystone": ("keystone", KEYSTONE_PORT, "keystone.conf", "keystone.wsgi.api:application"),
-    "glance-api": ("glance", 9292, "glance-api.conf", "glance.wsgi.api:application"),
-}
-
-
-@dataclass(frozen=True)
-class DemoLayout:
-    """Where the OpenStack demo's host files are, and what runs the services.
-
-    ``dir`` is ``<sandbox dir>/demo``; ``venv`` the OpenStack venv; ``user``
-    the unprivileged user the services run as. Every node sees these paths
-    (the nodes share the host's filesystem outside their private mounts).
-    """
-
-    dir: Path
-    venv: Path
-    user: str = SERVICE_USER
-
-    @classmethod
-    def default(cls) -> "DemoLayout":
-        """Below the sandbox directory (``$OCFPY_SANDBOX_DIR``), with the
-        OpenStack venv ocfpy finds (``$OCFPY_OPENSTACK_VENV``, .venv-openstack)."""
-        from ocfpy.testing.openstack import venv_path
-        from ocfpy.testing.sandbox import sandbox_dir
-
-        return cls(sandbox_dir() / "demo", venv_path())
-
-    def service_dir(self, service: str) -> Path:
-        """``<dir>/keystone``, ``<dir>/glance``: configuration (and Keystone's
-        keys, Glance's image store) of ``service``."""
-        return self.dir / SERVICES[service][0]
-
-    def config_file(self, service: str) -> Path:
-        return self.service_dir(service) / SERVICES[service][2]
-
-    def uwsgi_ini(self, service: str) -> Path:
-        return self.service_dir(service) / (SERVICES[service][0] + "-uwsgi.ini")
-
-    @property
-    def openrc(self) -> Path:
-        """The admin's credentials (0600, root): the agents' deep monitors and
-        :func:`token_check` read them; they are never in the CIB."""
-        return self.dir / "admin-openrc"
-
-    @property
-    def mariadb_dir(self) -> Path:
-        return self.dir / "mariadb"
-
-    @property
-    def auth_url(self) -> str:
-        return "http://%s:%d/v3" % (VIP, KEYSTONE_PORT)
-
-    def agent_params(self, service: str) -> dict:
-        """``ocf:openstack:<service>`` instance attributes (the same on every node)."""
-        return {"start_command": "%s --ini %s" % (self.venv / "bin" / "uwsgi",
-                                                  self.uwsgi_ini(service)),
-                "config": str(self.config_file(service)), "user": self.user,
-                "url": "http://127.0.0.1:%d/" % SERVICES[service][1],
-                "log_file": "%s/%s.log" % (NODE_RUN, service),
-                "os_auth_url": self.auth_url, "os_credentials_file": str(self.openrc)}
-
-    @staticmethod
-    def vip_params() -> dict:
-        """``ocf:ocfpy:vip`` instance attributes: the VIP on the nodes' interface."""
-        return {"ip": VIP, "cidr_netmask": "24", "nic": "eth0"}
 
 
 # ------------------------------------------------------------ requirements
@@ -165,7 +90,7 @@ def missing_requirements(name: str = "openstack", nodes: int = 3) -> Optional[st
         return None
     if nodes != 3:
         return "the openstack demo needs 3 nodes (--nodes 3); `--demo basic` runs on 1"
-    from ocfpy.testing import node_mariadb, openstack
+    from ocfpy.sandbox import node_mariadb, openstack
 
     problems = []
     reason = node_mariadb.missing_requirements()
@@ -185,12 +110,12 @@ def missing_requirements(name: str = "openstack", nodes: int = 3) -> Optional[st
 
 # ------------------------------------------------------- configurations
 def demo_spec_path(name: str = "openstack") -> Optional[Path]:
-    """``crm_snippets/demo.py`` (``demo_basic.py`` for ``basic``) of this
-    checkout, or None (e.g. installed from a wheel)."""
-    import ocfpy
+    """``crm_snippets/demo.py`` (``demo_basic.py`` for ``basic``), shipped as
+    the package ``ocfpy_snippets``; None if it is missing."""
+    import ocfpy_snippets
 
     stem = "demo" if name == "openstack" else "demo_" + name
-    path = Path(ocfpy.__file__).resolve().parent.parent / "crm_snippets" / (stem + ".py")
+    path = Path(ocfpy_snippets.__file__).resolve().parent / (stem + ".py")
     return path if path.is_file() else None
 
 
@@ -292,7 +217,7 @@ def remove_files(layout: Optional[DemoLayout] = None) -> None:
 
 # ------------------------------------------------------------- openstack
 _UWSGI_INI = """\
-# written by ocfpy.testing.demo: {service} of the sandbox demo (same file on every node)
+# written by ocfpy.sandbox.demo: {service} of the sandbox demo (same file on every node)
 [uwsgi]
 http-socket = 0.0.0.0:{port}
 module = {module}
@@ -314,7 +239,7 @@ env = PYTHONWARNINGS=ignore
 _DB_URL = "mysql+pymysql://{name}:{password}@localhost/{name}?unix_socket={socket}&charset=utf8mb4"
 
 _KEYSTONE_CONF = """\
-# written by ocfpy.testing.demo: the same file on every node
+# written by ocfpy.sandbox.demo: the same file on every node
 [DEFAULT]
 use_stderr = true
 
@@ -346,7 +271,7 @@ key_repository = {dir}/credential-keys
 # the shared storage a glance-api that moves with the VIP needs. The demo's
 # admin validates tokens (no separate glance service user).
 _GLANCE_CONF = """\
-# written by ocfpy.testing.demo
+# written by ocfpy.sandbox.demo
 [DEFAULT]
 use_stderr = true
 enabled_backends = fs:file
@@ -418,8 +343,8 @@ class OpenStackDemo:
     def write_files(self) -> None:
         """The services' configuration and uWSGI ini files, Glance's store,
         the admin openrc; the service user, created when absent."""
-        from ocfpy.testing.mariadb import grant_traverse
-        from ocfpy.testing.openstack import ensure_service_user
+        from ocfpy.sandbox.mariadb import grant_traverse
+        from ocfpy.sandbox.openstack import ensure_service_user
 
         lay = self.layout
         user = ensure_service_user(lay.user)
@@ -456,20 +381,20 @@ class OpenStackDemo:
             (glance / sub).mkdir(exist_ok=True)
             os.chown(glance / sub, user.pw_uid, user.pw_gid)
         _write_private(lay.openrc, (
-            "# written by ocfpy.testing.demo: the demo's admin\n"
+            "# written by ocfpy.sandbox.demo: the demo's admin\n"
             "export OS_AUTH_URL=%s\nexport OS_USERNAME=%s\nexport OS_PASSWORD='%s'\n"
             "export OS_PROJECT_NAME=%s\nexport OS_USER_DOMAIN_NAME=Default\n"
             "export OS_PROJECT_DOMAIN_NAME=Default\n"
             % (lay.auth_url, ADMIN, self._admin_password, ADMIN)), 0o600)
 
     def _db_url(self, service: str) -> str:
-        from ocfpy.testing.node_mariadb import NODE_PATHS
+        from ocfpy.sandbox.node_mariadb import NODE_PATHS
 
         return _DB_URL.format(name=SERVICES[service][0], password=self._db_passwords[service],
                               socket=NODE_PATHS["socket"])
 
     def install_mariadb(self) -> None:
-        from ocfpy.testing import node_mariadb
+        from ocfpy.sandbox import node_mariadb
 
         t0 = time.monotonic()
         self.nodes = node_mariadb.install(self.c, self.layout.mariadb_dir)
@@ -508,7 +433,7 @@ class OpenStackDemo:
         bootstrap, and glance-manage db_sync."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from ocfpy.testing.openstack import KEYSTONE_MANAGE_FORKS
+        from ocfpy.sandbox.openstack import KEYSTONE_MANAGE_FORKS
 
         t0 = time.monotonic()
         # through stdin: the passwords never reach a command line
@@ -558,7 +483,7 @@ class OpenStackDemo:
         self.say("%s released; waiting for them and the VIP" % ", ".join(self.HELD))
         self.c.wait_for(all_running, max(30.0, deadline - time.monotonic()), interval=0.5)
         self.say("demo running in %.1f s" % (time.monotonic() - t0))
-        res = self.c.run([sys.executable, "-m", "ocfpy.testing.demo", "token"], node=1,
+        res = self.c.run([sys.executable, "-m", "ocfpy.sandbox.demo", "token"], node=1,
                          check=False, timeout=60)
         lines = (res.stdout + res.stderr).strip().splitlines()
         if res.returncode != 0:
@@ -574,7 +499,7 @@ def token_check(layout: Optional[DemoLayout] = None, timeout: float = 10) -> tup
     glance-api through the VIP. Returns (ok, lines to print); the token
     itself is never printed whole."""
     from ocfpy.openstack_auth import CredentialsFileError, parse_openrc, read_secret_file
-    from ocfpy.testing.openstack import http_request
+    from ocfpy.sandbox.openstack import http_request
 
     layout = layout or DemoLayout.default()
     try:
@@ -623,7 +548,7 @@ def usage(ocfpy_cmd: str, python: str) -> list:
     return [
         "Try:",
         "  %s sandbox status     # crm_mon, then a token through the VIP" % ocfpy_cmd,
-        "  %s node2 -- %s -m ocfpy.testing.demo token" % (ex, python),
+        "  %s node2 -- %s -m ocfpy.sandbox.demo token" % (ex, python),
         "      # a token through the VIP %s, validated by each node's Keystone;" % VIP,
         "      # then the image list from glance-api through the VIP",
         "  %s node1 -- mariadb -e \"SHOW STATUS LIKE 'wsrep_cluster_size'\"" % ex,
@@ -638,7 +563,7 @@ def usage(ocfpy_cmd: str, python: str) -> list:
 
 def _main(argv) -> int:
     if argv[:1] != ["token"]:
-        sys.stderr.write("usage: python -m ocfpy.testing.demo token   (inside a sandbox node)\n")
+        sys.stderr.write("usage: python -m ocfpy.sandbox.demo token   (inside a sandbox node)\n")
         return 2
     ok, lines = token_check()
     print("\n".join(lines))

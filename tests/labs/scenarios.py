@@ -3,7 +3,7 @@
 A backend is any object with the methods of :class:`PromotableBackend`;
 :class:`FakeBackend` runs them on the fake cluster with the
 :class:`~ocfpy.testing.scheduler.CloneScheduler`. A real-cluster backend
-(built on :mod:`ocfpy.testing.cluster`) implements the same five methods
+(built on :mod:`ocfpy.sandbox.cluster`) implements the same five methods
 with ``cibadmin``/``crm_resource --fail``/``crm_mon`` and the same scenario
 function then gives a :class:`ScenarioResult` to compare with
 :func:`compare`.
@@ -195,7 +195,7 @@ RECORDER_LOG = "/var/lib/pacemaker/ocfpy-scenario-calls.log"
 
 
 class RealBackend:
-    """:class:`PromotableBackend` on a real cluster (:class:`~ocfpy.testing.cluster.Cluster`).
+    """:class:`PromotableBackend` on a real cluster (:class:`~ocfpy.sandbox.cluster.Cluster`).
 
     The agent runs under Pacemaker through a recording wrapper installed as
     ``ocf:scenario:<type>``; failures are injected with ``crm_resource --fail``

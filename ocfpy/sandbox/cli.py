@@ -1,6 +1,6 @@
 """``ocfpy sandbox``: a real Pacemaker cluster on this machine, for people.
 
-The cluster is a :class:`ocfpy.testing.cluster.Cluster` whose processes are
+The cluster is a :class:`ocfpy.sandbox.cluster.Cluster` whose processes are
 detached, so it stays up after ``ocfpy sandbox up`` returns; its description
 (pids with start times, namespaces, bridge, workdir, the demo) is kept in
 ``<dir>/state.json``, where ``<dir>`` is ``$OCFPY_SANDBOX_DIR`` or
@@ -12,7 +12,7 @@ Example (as root)::
 
     ocfpy sandbox up --nodes 3          # progress lines, then crm_mon -1
     ocfpy sandbox up --demo             # 3 nodes: VIP, Galera, Keystone, glance-api
-    ocfpy sandbox exec node2 -- .venv/bin/python -m ocfpy.testing.demo token
+    ocfpy sandbox exec node2 -- .venv/bin/python -m ocfpy.sandbox.demo token
     ocfpy sandbox up --demo basic       # the example agents dummy and stateful
     ocfpy sandbox exec node2 -- crm_mon -1
     ocfpy sandbox exec 1 -- crm configure show
@@ -31,13 +31,9 @@ from pathlib import Path
 
 import click
 
-DEFAULT_DIR = "/var/tmp/ocfpy-sandbox"
+from ocfpy.sandbox.layout import sandbox_dir
+
 CLUSTER_NAME = "ocfpy-sandbox"
-
-
-def sandbox_dir() -> Path:
-    """Where the sandbox keeps its state file and its nodes' files."""
-    return Path(os.environ.get("OCFPY_SANDBOX_DIR") or DEFAULT_DIR)
 
 
 def _state_file() -> Path:
@@ -73,7 +69,7 @@ def _forget_state() -> None:
 
 
 def _attach():
-    from ocfpy.testing.cluster import Cluster
+    from ocfpy.sandbox.cluster import Cluster
 
     state = load_state()
     return (Cluster.from_state(state), state) if state else (None, None)
@@ -121,8 +117,8 @@ def _demo_name(state) -> str | None:
 @click.option("--no-demo", is_flag=True, hidden=True, help="No demo (the default).")
 def up(nodes: str | None, demo: str | None, no_demo: bool):
     """Start the sandbox cluster; it stays up until `ocfpy sandbox down`."""
-    from ocfpy.testing import demo as demos
-    from ocfpy.testing.cluster import Cluster, ClusterError, missing_requirements
+    from ocfpy.sandbox import demo as demos
+    from ocfpy.sandbox.cluster import Cluster, ClusterError, missing_requirements
 
     demo = None if no_demo else demo
     count = int(nodes or (3 if demo == "openstack" else 1))
@@ -187,7 +183,7 @@ def status():
     click.echo("  workdir: %s" % state["workdir"])
     if state.get("bridge"):
         click.echo("  bridge:  %s" % state["bridge"])
-    from ocfpy.testing.cluster import _alive
+    from ocfpy.sandbox.cluster import _alive
 
     for p in state["procs"]:
         click.echo("  node%d %-10s pid %-7d %s" % (
@@ -197,7 +193,7 @@ def status():
     res = cluster.run(["crm_mon", "-1"], check=False)
     click.echo((res.stdout + res.stderr).rstrip())
     if _demo_name(state) == "openstack":
-        res = cluster.run([sys.executable, "-m", "ocfpy.testing.demo", "token"], node=1,
+        res = cluster.run([sys.executable, "-m", "ocfpy.sandbox.demo", "token"], node=1,
                           check=False, timeout=60)
         click.echo("demo check from node1: "
                    + ((res.stdout + res.stderr).strip() or "no answer"))
@@ -238,7 +234,7 @@ def exec_(node: str, command: tuple):
 @sandbox.command()
 def down():
     """Stop the sandbox and remove every process, mount, link and file of it."""
-    from ocfpy.testing.cluster import ClusterError
+    from ocfpy.sandbox.cluster import ClusterError
 
     cluster, _ = _attach()
     if cluster is None:
@@ -251,7 +247,7 @@ def down():
         cluster.stop()
     except ClusterError as exc:
         raise click.ClickException("%s (state kept in %s; run down again)" % (exc, _state_file()))
-    from ocfpy.testing.demo import DemoLayout, remove_files
+    from ocfpy.sandbox.demo import DemoLayout, remove_files
 
     demo_dir = DemoLayout.default().dir
     if demo_dir.exists():

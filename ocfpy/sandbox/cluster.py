@@ -1,0 +1,1074 @@
+"""A real Pacemaker cluster of 1 or 3 nodes on this machine, in namespaces.
+
+Every node is a *holder* process (``unshare --net --mount --uts --propagation
+private`` running a short setup, then ``sleep infinity``) whose namespaces get
+private copies of everything Pacemaker and corosync write to:
+
+=====================  ====================================================
+inside the node        comes from
+=====================  ====================================================
+/var/lib/pacemaker     ``<workdir>/nodeN/var-lib-pacemaker`` (bind mount)
+/var/log/pacemaker     ``<workdir>/nodeN/var-log-pacemaker`` (bind mount)
+/var/lib/corosync      ``<workdir>/nodeN/var-lib-corosync`` (bind mount)
+/var/log/corosync      ``<workdir>/nodeN/var-log-corosync`` (bind mount)
+/etc/corosync          ``<workdir>/nodeN/etc-corosync`` (bind mount)
+/usr/lib/ocf/resource.d  ``<workdir>/ocf/resource.d`` (rbind; the host's
+                       providers are bind-mounted into it, so ``heartbeat``
+                       and ``pacemaker`` still work)
+/run, /dev/shm         fresh tmpfs (libqb IPC lives there)
+=====================  ====================================================
+
+so two clusters (a sandbox and a test fixture, two test runs) coexist and the
+host's /etc/corosync, /var/lib/pacemaker, /usr/lib/ocf are never written.
+One node talks over its own loopback; three nodes are joined by a bridge
+``ocb<tag>`` and veth pairs ``ocv<tag><N>`` with addresses in
+:data:`SUBNET` that exist only inside the nodes' network namespaces (the
+bridge itself has no address, so nothing is routed to or from the host).
+
+Agents: ``<workdir>/ocf`` is an OCF root; :meth:`Cluster.install_agents`
+(called by :meth:`Cluster.start`) writes ocfpy's agents into
+``<workdir>/ocf/resource.d/<provider>/`` and every node sees them at
+``/usr/lib/ocf/resource.d/<provider>/`` at once. The provider is private to
+the cluster and disappears with it (a "temporary provider"), so the default
+``ocfpy`` provider never clashes with an ``ocfpy install`` on the host.
+
+Every process is stopped by pid (daemons first, then anything else left in
+the node's namespaces, then the holder), the bridge is deleted and the
+workdir removed; namespaces and mounts die with their last process.
+
+Example::
+
+    from ocfpy.sandbox.cluster import Cluster
+
+    with Cluster(nodes=1) as c:
+        c.run(["cibadmin", "--create", "-o", "resources", "--xml-text",
+               '<primitive id="d" class="ocf" provider="ocfpy" type="dummy"/>'])
+        c.wait_for(lambda mon: c.resource_state("d", mon)["active"], 10)
+        print(c.resource_state("d"))   # {'id': 'd', 'nodes': ['node1'], ...}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+__all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "missing_requirements",
+           "reap_orphans", "resource_state_from_xml"]
+
+#: Private /24 used only inside the namespaces of 3-node clusters (node N
+#: gets .N). Every cluster has its own bridge, so clusters never see each
+#: other even though they share the numbers.
+SUBNET = "10.213.0"
+
+#: Compiled-in OCF root of Pacemaker (agents are looked up below it).
+HOST_OCF_ROOT = Path("/usr/lib/ocf")
+
+_SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_POLL = 0.05
+#: file in the workdir describing the cluster (see Cluster.to_state)
+STATE_FILE = "cluster.json"
+_NS_ARGS = ("--net", "--mount", "--uts")
+
+# Runs inside the fresh namespaces as the holder's first program: prepares
+# the private view, says READY on stdout, then becomes `sleep infinity`
+# (exec keeps the pid, so the holder pid is what nsenter -t targets).
+_HOLDER_SETUP = r"""
+import json, os, socket, subprocess, sys
+cfg = json.loads(sys.argv[1])
+def mount(*args):
+    subprocess.run(("mount",) + args, check=True, stdout=subprocess.DEVNULL)
+try:
+    for src, dst in cfg["binds"]:
+        mount("--bind", src, dst)
+    for src, dst in cfg["rbinds"]:
+        mount("--rbind", src, dst)
+    for dst, opts in cfg["tmpfs"]:
+        mount("-t", "tmpfs", "-o", opts, "tmpfs", dst)
+    for path, mode, uid, gid in cfg["dirs"]:
+        os.makedirs(path, exist_ok=True)
+        os.chown(path, uid, gid)
+        os.chmod(path, mode)
+    socket.sethostname(cfg["hostname"])
+    subprocess.run(("ip", "link", "set", "lo", "up"), check=True)
+except BaseException as exc:
+    sys.stderr.write("holder setup failed: %r\n" % (exc,))
+    sys.exit(1)
+sys.stdout.write("READY\n")
+sys.stdout.flush()
+null = os.open(os.devnull, os.O_RDWR)
+os.dup2(null, 0)
+os.dup2(null, 1)
+os.execvp("sleep", ["sleep", "infinity"])
+"""
+
+
+class ClusterError(RuntimeError):
+    """Starting, driving or stopping a :class:`Cluster` failed."""
+
+
+class NodeCommandError(subprocess.CalledProcessError):
+    """:meth:`Cluster.run` with ``check``: the command failed (message has its stderr)."""
+
+    def __str__(self) -> str:
+        detail = (self.stderr or self.stdout or "").strip()
+        return "%s%s" % (super().__str__(), (": " + detail[-2000:]) if detail else "")
+
+
+def missing_requirements() -> str | None:
+    """Why a real cluster cannot run here, or None when it can.
+
+    Only "not root" and "Pacemaker/corosync/unshare absent" count: anything
+    else that goes wrong is a bug to report, not a reason to skip.
+
+    >>> missing_requirements() in (None,) or isinstance(missing_requirements(), str)
+    True
+    """
+    if os.geteuid() != 0:
+        return "real Pacemaker clusters need root (namespaces, mounts)"
+    absent = [t for t in ("pacemakerd", "corosync", "unshare")
+              if _which(t) is None]
+    if absent:
+        return "not installed: %s (apt-get install pacemaker corosync util-linux)" % (
+            ", ".join(absent))
+    return None
+
+
+def _which(tool: str) -> str | None:
+    return shutil.which(tool, path=os.environ.get("PATH", "") + ":" + _SBIN_PATH)
+
+
+# --------------------------------------------------------------- processes
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, start time) of pid from /proc, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            data = fh.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    # comm may contain spaces and parentheses: fields start after the last ')'
+    rest = data[data.rfind(")") + 2:].split()
+    return rest[0], int(rest[19])
+
+
+def _alive(pid: int, start: int | None = None) -> bool:
+    """True if pid runs (zombies count as dead: PID 1 here reaps them late)
+    and, when ``start`` is given, is still the same process (no pid reuse)."""
+    st = _proc_stat(pid)
+    if st is None or st[0] in ("Z", "X", "x"):
+        return False
+    return start is None or st[1] == start
+
+
+def _ns_inode(pid: int, kind: str) -> int | None:
+    try:
+        return os.stat("/proc/%d/ns/%s" % (pid, kind)).st_ino
+    except OSError:
+        return None
+
+
+def _pids_in_node(netns: int, mntns: int | None) -> list[int]:
+    """Every live process in the network namespace ``netns`` and mount
+    namespace ``mntns``. Both must match: a freed namespace's inode number
+    can be reused, two at once by an unrelated process is not plausible."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and _ns_inode(int(entry), "net") == netns:
+            if (mntns is None or _ns_inode(int(entry), "mnt") == mntns) and _alive(int(entry)):
+                found.append(int(entry))
+    return found
+
+
+@dataclass
+class _Proc:
+    """A process we started; ``popen`` is None when re-attached from state."""
+
+    pid: int
+    start: int
+    role: str
+    node: int
+    popen: subprocess.Popen | None = field(default=None, repr=False, compare=False)
+
+    def alive(self) -> bool:
+        if self.popen is not None:
+            if self.popen.poll() is not None:
+                return False
+        return _alive(self.pid, self.start)
+
+    def signal(self, sig: int) -> None:
+        if self.alive():
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def to_state(self) -> dict:
+        return {"pid": self.pid, "start": self.start, "role": self.role, "node": self.node}
+
+
+def _wait_gone(procs: Sequence[_Proc], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if not any(p.alive() for p in procs):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
+def _terminate(procs: Sequence[_Proc], timeout: float) -> None:
+    """SIGTERM, wait up to ``timeout``, then SIGKILL; all by pid."""
+    for p in procs:
+        p.signal(signal.SIGTERM)
+    if not _wait_gone(procs, timeout):
+        for p in procs:
+            p.signal(signal.SIGKILL)
+        _wait_gone(procs, 5)
+
+
+# ----------------------------------------------------------------- cluster
+@dataclass
+class _Node:
+    index: int
+    name: str
+    addr: str
+    holder: _Proc | None = None
+    netns: int | None = None
+    mntns: int | None = None
+    veth: str | None = None
+
+
+@dataclass
+class Cluster:
+    """A real Pacemaker cluster of ``nodes`` (1 or 3) nodes in namespaces.
+
+    ``name`` is the corosync cluster name (default ``ocfpy-<tag>``);
+    ``agents_provider`` the OCF provider ocfpy's agents are installed under
+    (None: each agent's own default, ``ocfpy`` for dummy/stateful);
+    ``workdir`` holds the nodes' private state (default: a fresh temporary
+    directory, removed by :meth:`stop`; a given directory is kept, emptied).
+
+    Example::
+
+        c = Cluster(nodes=3)
+        c.start(progress=print)
+        try:
+            print(c.run(["crm_mon", "-1"], node=2).stdout)
+        finally:
+            c.stop()
+    """
+
+    nodes: int = 1
+    name: str | None = None
+    agents_provider: str | None = None
+    workdir: str | os.PathLike | None = None
+    #: corosync totem token (ms); short, so failures are seen fast.
+    token_ms: int = 1000
+    #: extra cluster properties written into the seed CIB.
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.nodes not in (1, 3):
+            raise ValueError("nodes must be 1 or 3, not %r" % (self.nodes,))
+        self.tag = secrets.token_hex(3)
+        if self.name is None:
+            self.name = "ocfpy-" + self.tag
+        self._nodes = [
+            _Node(i, "node%d" % i, "127.0.0.1" if self.nodes == 1 else "%s.%d" % (SUBNET, i))
+            for i in range(1, self.nodes + 1)
+        ]
+        self._procs: list[_Proc] = []
+        self._bridge: str | None = None
+        self._workdir_created = False
+        self._workdir_entries: list[str] = []
+        self._started = False
+        self._seed_configuration: str | None = None
+        self.start_seconds: float | None = None
+        self.stop_seconds: float | None = None
+        self.workdir = Path(self.workdir) if self.workdir is not None else None
+
+    # ------------------------------------------------------------- helpers
+    @property
+    def node_names(self) -> list[str]:
+        """Node names, e.g. ``["node1", "node2", "node3"]``."""
+        return [n.name for n in self._nodes]
+
+    @property
+    def ocf_root(self) -> Path:
+        """Host path of the OCF root every node sees as /usr/lib/ocf."""
+        return self._path("ocf")
+
+    @property
+    def bridge(self) -> str | None:
+        """Name of the host bridge joining the nodes (3 nodes), or None."""
+        return self._bridge
+
+    @property
+    def holder_pids(self) -> list[int]:
+        """Pids of the namespace holders, one per node (0 when not started)."""
+        return [n.holder.pid if n.holder else 0 for n in self._nodes]
+
+    @property
+    def namespaces(self) -> list[tuple[int | None, int | None]]:
+        """(net, mnt) namespace inodes of every node, for leak checks."""
+        return [(n.netns, n.mntns) for n in self._nodes]
+
+    @property
+    def pids(self) -> list[int]:
+        """Pids of every process started by this cluster (holders, daemons)."""
+        return [p.pid for p in self._procs]
+
+    def _path(self, *parts: str) -> Path:
+        if self.workdir is None:
+            raise ClusterError("cluster has no workdir (not started)")
+        return Path(self.workdir, *parts)
+
+    def _node(self, node: int | str) -> _Node:
+        if isinstance(node, str):
+            for n in self._nodes:
+                if n.name == node or str(n.index) == node:
+                    return n
+            raise ValueError("no node %r in %s" % (node, self.node_names))
+        if not 1 <= node <= len(self._nodes):
+            raise ValueError("no node %r in %s" % (node, self.node_names))
+        return self._nodes[node - 1]
+
+    def node_argv(self, argv: Sequence[str], node: int | str = 1) -> list[str]:
+        """The argv that runs ``argv`` inside ``node``'s namespaces.
+
+        >>> Cluster(nodes=1).node_argv(["crm_mon", "-1"])[:1]
+        ['nsenter']
+        """
+        n = self._node(node)
+        pid = n.holder.pid if n.holder else 0
+        return ["nsenter", "-t", str(pid), *_NS_ARGS, "--", *argv]
+
+    @staticmethod
+    def _env(extra: Mapping[str, str] | None = None) -> dict:
+        env = dict(os.environ)
+        # a CIB_file/CIB_shadow from the caller's shell would make every tool
+        # read a file instead of the live cluster
+        for var in ("CIB_file", "CIB_shadow", "CIB_shadow_dir", "CIB_user"):
+            env.pop(var, None)
+        env["PATH"] = env.get("PATH", "") + ":" + _SBIN_PATH
+        if extra:
+            env.update(extra)
+        return env
+
+    def _host(self, argv: Sequence[str], **kw: Any) -> subprocess.CompletedProcess:
+        kw.setdefault("check", True)
+        kw.setdefault("timeout", 60)
+        try:
+            return subprocess.run(list(argv), capture_output=True, text=True,
+                                  env=self._env(), **kw)
+        except subprocess.CalledProcessError as exc:
+            raise ClusterError("%s failed (rc=%s): %s" % (
+                " ".join(argv), exc.returncode, (exc.stderr or exc.stdout or "").strip())) from None
+
+    # ------------------------------------------------------------- public
+    def run(self, argv: Sequence[str], node: int | str = 1, input: str | None = None,
+            check: bool = True, env: Mapping[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run ``argv`` inside ``node`` (1-based index or name); text mode.
+
+        ``env`` entries are added to this process's environment (minus any
+        ``CIB_file``/``CIB_shadow``). With ``check`` a non-zero exit raises
+        :class:`NodeCommandError` (a :class:`subprocess.CalledProcessError`
+        whose message includes the command's stderr).
+
+        Example::
+
+            out = cluster.run(["crm_attribute", "-G", "-n", "stonith-enabled"]).stdout
+        """
+        res = subprocess.run(self.node_argv(argv, node), input=input, capture_output=True,
+                             text=True, env=self._env(env), timeout=timeout)
+        if check and res.returncode != 0:
+            raise NodeCommandError(res.returncode, list(argv), res.stdout, res.stderr)
+        return res
+
+    def crm_mon_xml(self, node: int | str = 1) -> str:
+        """``crm_mon --output-as=xml`` seen from ``node``, as a string.
+
+        Example::
+
+            root = xml.etree.ElementTree.fromstring(cluster.crm_mon_xml())
+        """
+        return self.run(["crm_mon", "-1", "--output-as=xml"], node=node, timeout=30).stdout
+
+    def wait_for(self, predicate: Callable[[ET.Element], Any], timeout: float = 30,
+                 node: int | str = 1, interval: float = _POLL) -> ET.Element:
+        """Poll crm_mon xml every ``interval`` s until ``predicate(root)`` is true.
+
+        ``root`` is the parsed ``<pacemaker-result>`` element. Returns it;
+        raises :class:`TimeoutError` (with the last crm_mon output) otherwise.
+
+        Example::
+
+            cluster.wait_for(lambda mon: cluster.resource_state("d", mon)["role"] == "Started", 10)
+        """
+        deadline = time.monotonic() + timeout
+        last = ""
+        while True:
+            res = self.run(["crm_mon", "-1", "--output-as=xml"], node=node,
+                           check=False, timeout=30)
+            if res.returncode == 0 or res.stdout.lstrip().startswith("<"):
+                last = res.stdout
+                try:
+                    root = ET.fromstring(res.stdout)
+                except ET.ParseError:
+                    root = None
+                if root is not None and predicate(root):
+                    return root
+            else:
+                last = res.stderr
+            if time.monotonic() >= deadline:
+                raise TimeoutError("condition not met within %ss; last crm_mon:\n%s" % (
+                    timeout, last[-4000:]))
+            time.sleep(interval)
+
+    def resource_state(self, rsc_id: str, mon: str | ET.Element | None = None) -> dict:
+        """State of resource ``rsc_id`` (primitive, group or clone id) from crm_mon xml.
+
+        Returns ``{"id", "exists", "active", "nodes", "role", "roles",
+        "promoted", "pending", "failed", "failures"}``: ``active`` is true
+        once an instance is Started/Promoted/Unpromoted (not while its start
+        is still running), ``nodes`` where instances are placed, ``role`` the
+        single role (Started, Stopped, Promoted, Unpromoted, or a transitional
+        one such as Starting; ``"Promoted"`` if any instance of a clone is
+        promoted; Master/Slave are reported as Promoted/Unpromoted), ``roles``
+        a node -> role map, ``pending`` operations in flight (``Starting``,
+        ``Monitoring``, ...), ``failed`` true when crm_mon flags it or records
+        a failed operation, ``failures`` those operations (``node``, ``op``,
+        ``rc``, ``exitreason``, ...). ``mon`` is crm_mon xml already fetched
+        (string or parsed root); None fetches it.
+
+        Example::
+
+            st = cluster.resource_state("d")
+            assert st["nodes"] == ["node1"] and st["role"] == "Started"
+        """
+        if mon is None:
+            mon = self.crm_mon_xml()
+        root = ET.fromstring(mon) if isinstance(mon, str) else mon
+        return resource_state_from_xml(root, rsc_id)
+
+    def wait_settled(self, timeout: float = 30, node: int | str = 1) -> ET.Element:
+        """Wait until every node is online, there is a DC and it is S_IDLE."""
+        names = set(self.node_names)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = max(0.5, deadline - time.monotonic())
+            root = self.wait_for(lambda r: _nodes_ready(r, names), left, node=node)
+            dc = root.find("summary/current_dc")
+            state = self.run(["crmadmin", "-q", "-S", dc.get("name")], node=node,
+                             check=False, timeout=10)
+            if "S_IDLE" in state.stdout + state.stderr:
+                return root
+            if time.monotonic() >= deadline:
+                raise TimeoutError("DC %s not idle within %ss: %s" % (
+                    dc.get("name"), timeout, (state.stdout + state.stderr).strip()))
+            time.sleep(_POLL)
+
+    # -------------------------------------------------------------- start
+    def start(self, progress: Callable[[str], Any] | None = None) -> "Cluster":
+        """Create the nodes, start corosync and Pacemaker, wait until settled.
+
+        ``progress`` gets human-readable lines (e.g. ``print``). On any
+        failure everything created so far is removed before re-raising.
+        """
+        if self._started:
+            raise ClusterError("cluster already started")
+        say = progress or (lambda _msg: None)
+        reason = missing_requirements()
+        if reason:
+            raise ClusterError(reason)
+        t0 = time.monotonic()
+        self._started = True
+        try:
+            self._make_workdir()
+            say("preparing %d node(s) in %s" % (self.nodes, self.workdir))
+            for n in self._nodes:
+                self._prepare_node_dirs(n)
+            self.install_agents()
+            for n in self._nodes:
+                self._start_holder(n)
+            say("namespaces ready (holders %s)" % ", ".join(str(p) for p in self.holder_pids))
+            if self.nodes > 1:
+                self._make_network()
+                say("bridge %s up, nodes at %s.1-%d" % (self._bridge, SUBNET, self.nodes))
+            cs = [self._spawn(n, "corosync", ["corosync", "-f"]) for n in self._nodes]
+            self._wait_corosync(cs)
+            say("corosync running on %s" % ", ".join(self.node_names))
+            for n in self._nodes:
+                self._spawn(n, "pacemakerd", ["pacemakerd"], env={
+                    "PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
+                    "PCMK_logfacility": "none",
+                    "PCMK_blackbox": "no",
+                })
+            say("pacemakerd started, waiting for the cluster to settle")
+            self.wait_settled(timeout=60)
+            self._seed_configuration = self.run(["cibadmin", "-Q", "-o", "configuration"]).stdout
+            self.start_seconds = time.monotonic() - t0
+            self._record()
+            say("cluster %s settled in %.1f s: %s online" % (
+                self.name, self.start_seconds, ", ".join(self.node_names)))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _make_workdir(self) -> None:
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="ocfpy-cluster-%s-" % self.tag))
+            self._workdir_created = True
+        else:
+            if not self.workdir.exists():
+                self._workdir_created = True
+            self.workdir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.workdir, 0o755)  # hacluster must traverse it to reach the binds
+
+    def _mkdir(self, path: Path, mode: int = 0o755, owner: tuple[int, int] = (0, 0)) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        os.chown(path, *owner)
+        os.chmod(path, mode)
+
+    def _prepare_node_dirs(self, n: _Node) -> None:
+        import grp
+        import pwd
+        ha = (pwd.getpwnam("hacluster").pw_uid, grp.getgrnam("haclient").gr_gid)
+        base = self._path(n.name)
+        self._workdir_entries.append(n.name)
+        self._mkdir(base)
+        self._mkdir(base / "var-lib-pacemaker", 0o755, ha)
+        for sub in ("cib", "pengine", "blackbox", "cores"):
+            self._mkdir(base / "var-lib-pacemaker" / sub, 0o750, ha)
+        self._mkdir(base / "var-log-pacemaker", 0o770, ha)
+        self._mkdir(base / "var-log-pacemaker" / "bundles", 0o770, ha)
+        self._mkdir(base / "var-lib-corosync", 0o700)
+        self._mkdir(base / "var-log-corosync", 0o755)
+        self._mkdir(base / "etc-corosync", 0o755)
+        self._mkdir(base / "etc-corosync" / "uidgid.d", 0o755)
+        (base / "etc-corosync" / "corosync.conf").write_text(self._corosync_conf())
+        cib = base / "var-lib-pacemaker" / "cib" / "cib.xml"
+        cib.write_text(self._seed_cib())
+        os.chown(cib, *ha)
+        os.chmod(cib, 0o600)
+
+    def _corosync_conf(self) -> str:
+        nodes = "".join(
+            "    node {\n        name: %s\n        nodeid: %d\n        ring0_addr: %s\n    }\n"
+            % (n.name, n.index, n.addr) for n in self._nodes)
+        return (
+            "# written by ocfpy.sandbox.cluster; lives only inside the node's namespaces\n"
+            "totem {\n    version: 2\n    cluster_name: %s\n    transport: knet\n"
+            "    crypto_cipher: none\n    crypto_hash: none\n    token: %d\n"
+            "    join: 50\n}\n"
+            "quorum {\n    provider: corosync_votequorum\n}\n"
+            "nodelist {\n%s}\n"
+            "logging {\n    to_logfile: yes\n    logfile: /var/log/corosync/corosync.log\n"
+            "    to_stderr: no\n    to_syslog: no\n    timestamp: on\n}\n"
+        ) % (self.name, self.token_ms, nodes)
+
+    def _seed_cib(self) -> str:
+        empty = self._host(["cibadmin", "--empty"]).stdout
+        root = ET.fromstring(empty)
+        crm_config = root.find("configuration/crm_config")
+        props = ET.SubElement(crm_config, "cluster_property_set", id="cib-bootstrap-options")
+        values = {
+            "stonith-enabled": "false",
+            # how long a starting node waits for an existing DC before an
+            # election: one node has no peer to wait for; 3 nodes start together
+            # (200ms measured fine there too, 1s keeps slow CI machines calm)
+            "dc-deadtime": "200ms" if self.nodes == 1 else "1s",
+            # re-run the scheduler often, so time-based rules/failure-timeout act fast
+            "cluster-recheck-interval": "30s",
+            "cluster-name": self.name,
+            # bounded teardown even if a stop hangs
+            "shutdown-escalation": "30s",
+            "pe-input-series-max": "100",
+            "pe-warn-series-max": "100",
+            "pe-error-series-max": "100",
+        }
+        values.update(self.properties)
+        for key, value in values.items():
+            ET.SubElement(props, "nvpair", id="cib-bootstrap-options-" + key,
+                          name=key, value=value)
+        return ET.tostring(root, encoding="unicode")
+
+    def install_agents(self, names: list[str] | None = None,
+                       provider: str | None = None) -> list[Path]:
+        """(Re)install ocfpy's agents into the cluster's private OCF root.
+
+        Visible at once in every node as
+        ``/usr/lib/ocf/resource.d/<provider>/<name>``. ``provider`` defaults
+        to the cluster's ``agents_provider``. Until ``ocfpy.install`` exists,
+        Pacemaker's Dummy and Stateful are copied as ``dummy``/``stateful``.
+        """
+        provider = provider if provider is not None else self.agents_provider
+        root = self.ocf_root
+        if "ocf" not in self._workdir_entries:
+            self._workdir_entries.append("ocf")
+        self._mkdir(root / "resource.d")
+        try:
+            from ocfpy.install import install
+        except ModuleNotFoundError as exc:
+            if exc.name != "ocfpy.install":
+                raise  # ocfpy.install exists but is broken or not installed: say so
+            install = None
+        if install is not None:
+            return list(install(root, provider=provider, names=names))
+        # development fallback, same names as the ocfpy example agents
+        dest = root / "resource.d" / (provider or "ocfpy")
+        dest.mkdir(parents=True, exist_ok=True)
+        done = []
+        for src, name in (("Dummy", "dummy"), ("Stateful", "stateful")):
+            if names is None or name in names:
+                shutil.copy2(HOST_OCF_ROOT / "resource.d" / "pacemaker" / src, dest / name)
+                os.chmod(dest / name, 0o755)
+                done.append(dest / name)
+        return done
+
+    def install_file(self, src: str | os.PathLike, name: str | None = None,
+                     provider: str = "test") -> Path:
+        """Install any executable as ``ocf:<provider>:<name>`` in every node.
+
+        Example::
+
+            cluster.install_file("tests/data/broken_agent.sh", "broken")
+            # now usable as class=ocf provider=test type=broken
+        """
+        dest = self.ocf_root / "resource.d" / provider
+        dest.mkdir(parents=True, exist_ok=True)
+        target = dest / (name or Path(src).name)
+        shutil.copy2(src, target)
+        os.chmod(target, 0o755)
+        return target
+
+    def _start_holder(self, n: _Node) -> None:
+        import grp
+        import pwd
+        base = self._path(n.name)
+        ha = (pwd.getpwnam("hacluster").pw_uid, grp.getgrnam("haclient").gr_gid)
+        # providers installed into the cluster hold files; empty directories are
+        # only mount points an earlier node made for the host's providers
+        ours = set(p.name for p in (self.ocf_root / "resource.d").iterdir() if any(p.iterdir()))
+        binds = []
+        host_rd = HOST_OCF_ROOT / "resource.d"
+        if host_rd.is_dir():
+            for prov in sorted(host_rd.iterdir()):
+                # a provider installed into the cluster shadows the host's one
+                if prov.is_dir() and prov.name not in ours:
+                    self._mkdir(self.ocf_root / "resource.d" / prov.name)
+                    binds.append((str(prov), str(self.ocf_root / "resource.d" / prov.name)))
+        for sub, target in (("var-lib-pacemaker", "/var/lib/pacemaker"),
+                            ("var-log-pacemaker", "/var/log/pacemaker"),
+                            ("var-lib-corosync", "/var/lib/corosync"),
+                            ("var-log-corosync", "/var/log/corosync"),
+                            ("etc-corosync", "/etc/corosync")):
+            binds.append((str(base / sub), target))
+        cfg = {
+            "binds": binds,
+            "rbinds": [(str(self.ocf_root / "resource.d"), str(host_rd))],
+            # tmpfs last: the workdir could itself live under /run
+            "tmpfs": [("/run", "mode=0755"), ("/dev/shm", "mode=1777")],
+            "dirs": [("/run/crm", 0o750, ha[0], ha[1]),
+                     ("/run/lock", 0o1777, 0, 0),
+                     ("/run/corosync", 0o755, 0, 0),
+                     ("/run/pacemaker", 0o750, ha[0], ha[1]),
+                     ("/run/resource-agents", 0o755, 0, 0)],
+            "hostname": n.name,
+        }
+        log = open(base / "holder.log", "ab")
+        try:
+            popen = subprocess.Popen(
+                ["unshare", "--net", "--mount", "--uts", "--propagation", "private", "--",
+                 sys.executable, "-c", _HOLDER_SETUP, json.dumps(cfg)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log,
+                env=self._env(), start_new_session=True, cwd="/")
+        finally:
+            log.close()
+        st = _proc_stat(popen.pid)
+        n.holder = _Proc(popen.pid, st[1] if st else 0, "holder", n.index, popen)
+        self._procs.append(n.holder)
+        self._record()
+        ready, _, _ = select.select([popen.stdout], [], [], 20)
+        line = popen.stdout.readline() if ready else b""
+        popen.stdout.close()
+        if line.strip() != b"READY":
+            raise ClusterError("node %s: namespace setup failed: %s" % (
+                n.name, (base / "holder.log").read_text(errors="replace").strip()
+                or "no READY within 20 s"))
+        n.netns = _ns_inode(popen.pid, "net")
+        n.mntns = _ns_inode(popen.pid, "mnt")
+
+    def _make_network(self) -> None:
+        bridge = "ocb" + self.tag
+        self._host(["ip", "link", "add", bridge, "type", "bridge"])
+        self._bridge = bridge
+        _no_ipv6(bridge)
+        self._host(["ip", "link", "set", bridge, "up"])
+        for n in self._nodes:
+            veth = "ocv%s%d" % (self.tag, n.index)
+            self._host(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
+                        "netns", str(n.holder.pid)])
+            n.veth = veth
+            _no_ipv6(veth)
+            self._host(["ip", "link", "set", veth, "master", bridge, "up"])
+            self.run(["ip", "addr", "add", "%s/24" % n.addr, "dev", "eth0"], node=n.index)
+            self.run(["ip", "link", "set", "eth0", "up"], node=n.index)
+
+    def _spawn(self, n: _Node, role: str, argv: list[str],
+               env: Mapping[str, str] | None = None) -> _Proc:
+        # nsenter without --pid execs the command itself: the pid is the daemon's
+        log = open(self._path(n.name, role + ".out"), "ab")
+        try:
+            popen = subprocess.Popen(self.node_argv(argv, n.index), stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=subprocess.STDOUT,
+                                     env=self._env(env), start_new_session=True, cwd="/")
+        finally:
+            log.close()
+        st = _proc_stat(popen.pid)
+        proc = _Proc(popen.pid, st[1] if st else 0, role, n.index, popen)
+        self._procs.append(proc)
+        self._record()
+        return proc
+
+    def _wait_corosync(self, procs: list[_Proc], timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(procs)
+        while pending:
+            for p in list(pending):
+                if not p.alive():
+                    raise ClusterError("corosync on node%d exited: %s" % (
+                        p.node, self._tail(p.node, "var-log-corosync/corosync.log",
+                                           "corosync.out")))
+                res = self.run(["corosync-cmapctl", "-g", "runtime.votequorum.this_node_id"],
+                               node=p.node, check=False, timeout=10)
+                if res.returncode == 0:
+                    pending.remove(p)
+            if pending:
+                if time.monotonic() >= deadline:
+                    raise ClusterError("corosync not ready within %ss" % timeout)
+                time.sleep(_POLL)
+
+    def _tail(self, node: int, *files: str) -> str:
+        out = []
+        for f in files:
+            try:
+                out.append(self._path("node%d" % node, f).read_text(errors="replace")[-2000:])
+            except OSError:
+                pass
+        return "\n".join(out).strip()
+
+    # -------------------------------------------------------------- reset
+    def reset(self, timeout: float = 30) -> None:
+        """Bring the CIB back to its state right after :meth:`start`.
+
+        Restores the configuration section (resources, constraints,
+        properties, defaults), clears failures and transient node attributes,
+        then waits until no resource is active and the DC is idle.
+        """
+        if not self._seed_configuration:
+            raise ClusterError("cluster not started")
+        self.run(["cibadmin", "--replace", "-o", "configuration", "--xml-pipe"],
+                 input=self._seed_configuration)
+        # A test's leftover may refuse to go (an orphan whose stop or demote
+        # keeps failing): a cleanup every few seconds re-probes it, and what
+        # the probe finds stopped leaves the status for good.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.wait_for(lambda r: len(r.findall("resources/*")) == 0,
+                              min(5.0, max(0.5, deadline - time.monotonic())))
+                break
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
+                self.run(["crm_resource", "--cleanup"], check=False)
+        self.run(["crm_resource", "--cleanup"], check=False)
+        status = ET.fromstring(self.run(["cibadmin", "-Q", "-o", "status"]).stdout)
+        for state in status.findall("node_state"):
+            for nv in state.findall("transient_attributes//nvpair"):
+                if not nv.get("name", "#").startswith("#"):
+                    self.run(["attrd_updater", "-D", "-n", nv.get("name"), "-N",
+                              state.get("uname")], check=False)
+        self.wait_settled(timeout)
+
+    # --------------------------------------------------------------- stop
+    def stop(self, timeout: float = 30) -> None:
+        """Stop everything and remove everything created; safe to call twice.
+
+        Works after a failed or partial :meth:`start` and on a cluster
+        re-attached with :meth:`from_state`. Raises :class:`ClusterError`
+        if something could not be removed (after trying everything else).
+        """
+        t0 = time.monotonic()
+        errors: list[str] = []
+        # 1. Pacemaker first on every node at once (it stops resources), then corosync
+        for role, wait in (("pacemakerd", timeout), ("corosync", 10)):
+            procs = [p for p in self._procs if p.role == role]
+            try:
+                _terminate(procs, wait)
+            except Exception as exc:  # keep going: the rest must still go
+                errors.append("%s: %s" % (role, exc))
+        # 2. anything else still inside a node (agent daemons, stray nsenter children)
+        for n in self._nodes:
+            if n.netns is None:
+                continue
+            holder = n.holder.pid if n.holder else None
+            strays = [_Proc(pid, (_proc_stat(pid) or ("", 0))[1], "stray", n.index)
+                      for pid in _pids_in_node(n.netns, n.mntns) if pid != holder]
+            _terminate(strays, 2)
+        # 3. the holders: their death frees the namespaces and every mount in them
+        try:
+            _terminate([p for p in self._procs if p.role == "holder"], 5)
+        except Exception as exc:
+            errors.append("holders: %s" % exc)
+        for p in self._procs:
+            if p.popen is not None:
+                try:
+                    p.popen.wait(timeout=5)
+                except Exception:
+                    pass
+            if p.alive():
+                errors.append("pid %d (%s on node%d) survived" % (p.pid, p.role, p.node))
+        # 4. network: veths die with their namespace; delete explicitly anyway
+        for n in self._nodes:
+            if n.veth and Path("/sys/class/net", n.veth).exists():
+                self._host(["ip", "link", "del", n.veth], check=False)
+            n.veth = None
+        if self._bridge:
+            if Path("/sys/class/net", self._bridge).exists():
+                res = self._host(["ip", "link", "del", self._bridge], check=False)
+                if res.returncode != 0:
+                    errors.append("bridge %s: %s" % (self._bridge, res.stderr.strip()))
+            self._bridge = None
+        # 5. files
+        if self.workdir is not None and self.workdir.exists():
+            try:
+                if self._workdir_created:
+                    shutil.rmtree(self.workdir)
+                else:
+                    for entry in self._workdir_entries:
+                        target = self.workdir / entry
+                        if target.is_dir():
+                            shutil.rmtree(target)
+                        elif target.exists():
+                            target.unlink()
+            except OSError as exc:
+                errors.append("workdir: %s" % exc)
+        self._procs = [p for p in self._procs if p.alive()]
+        for n in self._nodes:
+            n.holder = None if not (n.holder and n.holder.alive()) else n.holder
+        self._started = False
+        self.stop_seconds = time.monotonic() - t0
+        if errors:
+            raise ClusterError("teardown incomplete: " + "; ".join(errors))
+
+    def __enter__(self) -> "Cluster":
+        if not self._started:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # --------------------------------------------------------- persistence
+    def to_state(self) -> dict:
+        """A JSON-able description, to re-attach later with :meth:`from_state`."""
+        return {
+            "version": 1,
+            "nodes": self.nodes,
+            "name": self.name,
+            "tag": self.tag,
+            "agents_provider": self.agents_provider,
+            "workdir": str(self.workdir) if self.workdir else None,
+            "workdir_created": self._workdir_created,
+            "workdir_entries": self._workdir_entries,
+            "bridge": self._bridge,
+            "procs": [p.to_state() for p in self._procs],
+            "node_info": [{"index": n.index, "netns": n.netns, "mntns": n.mntns,
+                           "veth": n.veth} for n in self._nodes],
+            "seed_configuration": self._seed_configuration,
+            "start_seconds": self.start_seconds,
+            "owner": {"pid": os.getpid(), "start": (_proc_stat(os.getpid()) or ("", 0))[1]},
+        }
+
+    def _record(self) -> None:
+        # <workdir>/cluster.json describes what exists so far, so a cluster
+        # whose owner died (SIGKILLed test run) can still be removed completely:
+        # see reap_orphans()
+        try:
+            path = self._path(STATE_FILE)
+            tmp = path.with_name("." + STATE_FILE + ".tmp")
+            tmp.write_text(json.dumps(self.to_state(), indent=1))
+            os.replace(tmp, path)
+            if STATE_FILE not in self._workdir_entries:
+                self._workdir_entries.append(STATE_FILE)
+        except OSError:
+            pass
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "Cluster":
+        """Re-attach to a cluster started by another process (e.g. the sandbox).
+
+        Processes are then tracked by pid and start time only.
+        """
+        c = cls(nodes=state["nodes"], name=state["name"],
+                agents_provider=state.get("agents_provider"), workdir=state.get("workdir"))
+        c.tag = state["tag"]
+        c._workdir_created = state.get("workdir_created", False)
+        c._workdir_entries = list(state.get("workdir_entries", []))
+        c._bridge = state.get("bridge")
+        c._seed_configuration = state.get("seed_configuration")
+        c.start_seconds = state.get("start_seconds")
+        c._procs = [_Proc(p["pid"], p["start"], p["role"], p["node"]) for p in state["procs"]]
+        for info in state.get("node_info", []):
+            n = c._nodes[info["index"] - 1]
+            n.netns, n.mntns, n.veth = info.get("netns"), info.get("mntns"), info.get("veth")
+        for p in c._procs:
+            if p.role == "holder":
+                c._nodes[p.node - 1].holder = p
+        c._started = True
+        return c
+
+    def alive(self) -> bool:
+        """True while every holder still runs."""
+        return bool(self._nodes) and all(n.holder is not None and n.holder.alive()
+                                         for n in self._nodes)
+
+
+def reap_orphans(root: str | os.PathLike | None = None) -> list[str]:
+    """Remove clusters left behind by a test run that died (e.g. SIGKILL).
+
+    Looks at ``<root>/ocfpy-cluster-*/cluster.json`` (root: the temporary
+    directory) and stops every cluster whose owner process is gone. Clusters
+    of live processes, and the sandbox (its workdir is elsewhere), are left
+    alone. Returns the workdirs removed.
+
+    Example::
+
+        from ocfpy.sandbox.cluster import reap_orphans
+        print(reap_orphans())   # [] on a clean machine
+    """
+    removed = []
+    for state_path in sorted(Path(root or tempfile.gettempdir()).glob(
+            "ocfpy-cluster-*/" + STATE_FILE)):
+        try:
+            state = json.loads(state_path.read_text())
+        except (OSError, ValueError):
+            continue
+        owner = state.get("owner") or {}
+        if not owner or _alive(owner.get("pid", 0), owner.get("start")):
+            continue
+        try:
+            Cluster.from_state(state).stop(timeout=10)
+        except ClusterError:
+            continue
+        removed.append(str(state_path.parent))
+    return removed
+
+
+# -------------------------------------------------------------- crm_mon xml
+def _nodes_ready(root: ET.Element, names: set) -> bool:
+    dc = root.find("summary/current_dc")
+    if dc is None or dc.get("present") != "true" or dc.get("with_quorum") != "true":
+        return False
+    online = {n.get("name") for n in root.findall("nodes/node")
+              if n.get("online") == "true" and n.get("pending") != "true"
+              and n.get("unclean") != "true"}
+    return names <= online
+
+
+_RUNNING_ROLES = {"Started": "Started", "Promoted": "Promoted", "Unpromoted": "Unpromoted",
+                  "Master": "Promoted", "Slave": "Unpromoted"}
+
+
+def _failure_rsc(failure: ET.Element) -> str:
+    """Resource id of a crm_mon ``<failure>`` (op_key is ``<rsc>_<task>_<interval>``;
+    ids and tasks such as migrate_to may contain underscores)."""
+    op_key = failure.get("op_key", "")
+    suffix = "_%s_%s" % (failure.get("task"), failure.get("interval"))
+    rsc = op_key[:-len(suffix)] if op_key.endswith(suffix) else op_key.rsplit("_", 2)[0]
+    return rsc.split(":")[0]  # anonymous clone instances may carry ":N"
+
+
+def resource_state_from_xml(root: ET.Element, rsc_id: str) -> dict:
+    """:meth:`Cluster.resource_state` on an already parsed crm_mon xml root."""
+    resources = root.find("resources")
+    match: list[ET.Element] = []
+    container = None
+    if resources is not None:
+        for el in resources.iter():
+            if el.get("id") == rsc_id and el.tag in ("clone", "group", "bundle"):
+                container = el
+                break
+        if container is not None:
+            match = list(container.iter("resource"))
+        else:
+            # primitive ids inside anonymous clones may carry an ":N" suffix
+            match = [r for r in resources.iter("resource")
+                     if r.get("id", "").split(":")[0] == rsc_id]
+    roles: dict = {}
+    nodes: list[str] = []
+    pending: list[str] = []
+    flagged = False
+    for r in match:
+        flagged = flagged or r.get("failed") == "true"
+        role = _RUNNING_ROLES.get(r.get("role"), r.get("role"))
+        if r.get("pending"):
+            pending.append(r.get("pending"))
+        if role not in _RUNNING_ROLES and role != "Stopped":
+            pending.append(role)  # Starting, Stopping, Promoting, Migrating...
+        for node in r.findall("node"):
+            nodes.append(node.get("name"))
+            roles[node.get("name")] = role
+    running = [r for r in roles.values() if r in _RUNNING_ROLES]
+    if "Promoted" in running:
+        role = "Promoted"
+    elif running:
+        role = running[0]
+    elif roles:
+        role = sorted(roles.values())[0]
+    elif match:
+        role = "Stopped"
+    else:
+        role = None
+    names = {rsc_id} | {r.get("id", "").split(":")[0] for r in match}
+    failures = [
+        {"node": f.get("node"), "op": f.get("task"), "op_key": f.get("op_key"),
+         "interval_ms": int(f.get("interval") or 0), "rc": int(f.get("exitcode", "-1")),
+         "exitreason": f.get("exitreason", ""), "status": f.get("status")}
+        for f in root.findall("failures/failure") if _failure_rsc(f) in names
+    ]
+    return {
+        "id": rsc_id,
+        "exists": bool(match),
+        "active": bool(running),
+        "nodes": sorted(set(nodes)),
+        "role": role,
+        "roles": roles,
+        "promoted": sorted(n for n, r in roles.items() if r == "Promoted"),
+        "pending": pending,
+        "failed": flagged or bool(failures),
+        "failures": failures,
+    }
+
+
+def _no_ipv6(ifname: str) -> None:
+    # keep the kernel from sending IPv6 router/neighbour solicitations on our links
+    try:
+        Path("/proc/sys/net/ipv6/conf", ifname, "disable_ipv6").write_text("1")
+    except OSError:
+        pass
