@@ -290,14 +290,22 @@ itself) and the client_binary parameter (no client is run)."""
                 pass
 
     # -- local state: position saved by start/demote, read by monitor and promote ----------------
+    def _state_file(self, suffix) -> str:
+        # HA_VARRUN is root's, but may be reached through a symlink (/var/run -> /run),
+        # which ocfpy.files refuses as the last directory component
+        path = self.state_path(suffix)
+        return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+
     def _save_position(self, state, no_grastate):
-        with open(self.state_path("state"), "w") as fh:
-            fh.write(f"{state.uuid} {state.seqno} {1 if state.safe_to_bootstrap else 0} "
-                     f"{1 if no_grastate else 0}\n")
+        from ocfpy.files import replace_file
+
+        replace_file(self._state_file("state"),
+                     f"{state.uuid} {state.seqno} {1 if state.safe_to_bootstrap else 0} "
+                     f"{1 if no_grastate else 0}\n", mode=0o600)
 
     def _saved_position(self):
         try:
-            with open(self.state_path("state")) as fh:
+            with open(self.state_path("state"), encoding="utf-8", errors="replace") as fh:
                 uuid, seqno, safe, no_gra = fh.read().split()
             return mysql.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
         except (OSError, ValueError):
@@ -368,18 +376,90 @@ itself) and the client_binary parameter (no client is run)."""
                 del env[key]
         return env
 
+    # -- files in the datadir: the mysql user owns it, root must not be redirected ------------------
+    def _datadir_real(self) -> str:
+        # the administrator may reach the datadir through a symlink; below it nothing is followed
+        return os.path.realpath(self.datadir)
+
+    def _read_datadir_file(self, name, limit=1 << 20):
+        """``(text, stat)`` of ``name`` in the datadir, or None when absent.
+
+        The mysql user owns the datadir and could plant a symlink, a hard link
+        or a FIFO where root reads: such a file is refused (ERR_GENERIC), never
+        read through. At most the last ``limit`` bytes are read; bytes that
+        are not UTF-8 are replaced."""
+        import stat
+
+        path = os.path.join(self._datadir_real(), name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == 40:      # ELOOP: a symlink
+                self.fail(codes.ERR_GENERIC, f"{path} is a symbolic link: refusing to use it")
+            self.fail(codes.ERR_GENERIC, f"cannot read {path}: {exc.strerror or exc}")
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.fail(codes.ERR_GENERIC, f"{path} is not a regular file: refusing to use it")
+            if st.st_nlink != 1:
+                self.fail(codes.ERR_GENERIC, f"{path} has {st.st_nlink} hard links: refusing to use it")
+            if st.st_size > limit:
+                os.lseek(fd, st.st_size - limit, os.SEEK_SET)
+            chunks, left = [], limit
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 16))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        except OSError as exc:
+            self.fail(codes.ERR_GENERIC, f"cannot read {path}: {exc.strerror or exc}")
+        finally:
+            os.close(fd)
+        return b"".join(chunks).decode("utf-8", "replace"), st
+
+    def _unlink_in_datadir(self, name):
+        path = os.path.join(self._datadir_real(), name)
+        try:
+            os.unlink(path)            # removes a planted symlink itself, never its target
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            self.fail(codes.ERR_GENERIC, f"cannot remove {path}: {exc.strerror or exc}")
+
+    def _make_user_dir(self, path, mode, uid, gid):
+        """Create ``path`` for the mysql user; its owner is set on the new
+        directory's descriptor, so a symlink swapped in meanwhile is refused."""
+        import stat
+
+        from ocfpy.files import open_directory
+
+        try:
+            os.makedirs(path, mode=mode)
+            fd = open_directory(path)
+            try:
+                st = os.fstat(fd)
+                if st.st_uid != os.geteuid() or not stat.S_ISDIR(st.st_mode):
+                    self.fail(codes.ERR_GENERIC, f"{path} was replaced while being created")
+                os.fchown(fd, uid, gid)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self.fail(codes.ERR_GENERIC, f"cannot create {path}: {exc.strerror or exc}")
+
     def _recover_position(self):
         """(uuid, seqno) from ``mariadbd --wsrep-recover``."""
         import subprocess
 
-        log_path = os.path.join(self.datadir, "ocfpy-wsrep-recover.log")
-        try:
-            os.unlink(log_path)
-        except FileNotFoundError:
-            pass
+        log_name = "ocfpy-wsrep-recover.log"
+        datadir = self._datadir_real()
+        log_path = os.path.join(datadir, log_name)
+        self._unlink_in_datadir(log_name)
         argv = self._base_argv() + ["--wsrep-recover", f"--log-error={log_path}",
                                     "--skip-networking",
-                                    f"--pid-file={os.path.join(self.datadir, 'ocfpy-recover.pid')}"]
+                                    f"--pid-file={os.path.join(datadir, 'ocfpy-recover.pid')}"]
         budget = max(1.0, min(120.0, self.deadline.remaining() - 1))
         try:
             proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -388,31 +468,29 @@ itself) and the client_binary parameter (no client is run)."""
         except subprocess.TimeoutExpired:
             self.fail(codes.ERR_GENERIC, f"mariadbd --wsrep-recover did not finish in {budget:.0f}s "
                                          f"(log: {log_path})")
-        try:
-            with open(log_path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
-        except OSError:
-            text = ""
+        # mariadbd wrote the log as the mysql user: read it without following anything planted
+        found_log = self._read_datadir_file(log_name)
+        text = found_log[0] if found_log is not None else ""
         found = mysql.parse_recovered_position(text)
         if found is None and "WSREP: disabled" in text:
-            os.unlink(log_path)
+            self._unlink_in_datadir(log_name)
             self.fail(codes.ERR_INSTALLED, f"{self.config} does not enable Galera (wsrep_on=ON "
                                            "and wsrep_provider are needed)")
         if found is None:
             self.fail(codes.ERR_GENERIC, "unable to detect the last committed position: "
                                          f"mariadbd --wsrep-recover exited {proc.returncode} "
                                          f"without one (log: {log_path})")
-        os.unlink(log_path)
+        self._unlink_in_datadir(log_name)
         return found
 
     def detect_position(self):
         """(GraState, no_grastate): grastate.dat, completed by --wsrep-recover
         when its seqno is unknown and the datadir holds data."""
-        try:
-            with open(os.path.join(self.datadir, "grastate.dat")) as fh:
-                state, no_grastate = mysql.parse_grastate(fh.read()), False
-        except FileNotFoundError:
+        found = self._read_datadir_file("grastate.dat")
+        if found is None:
             state, no_grastate = mysql.GraState(), True
+        else:
+            state, no_grastate = mysql.parse_grastate(found[0]), False
         if state.seqno < 0 and os.path.exists(os.path.join(self.datadir, "ibdata1")):
             uuid, seqno = self._recover_position()
             self.log.info("recovered position %s:%d", uuid, seqno)
@@ -428,11 +506,9 @@ itself) and the client_binary parameter (no client is run)."""
         uid, gid = pwd.getpwnam(self.user).pw_uid, grp.getgrnam(self.group).gr_gid
         for path in {os.path.dirname(self.pid), os.path.dirname(self.socket)}:
             if path and not os.path.isdir(path):
-                os.makedirs(path, mode=0o755)
-                os.chown(path, uid, gid)
+                self._make_user_dir(path, 0o755, uid, gid)
         if not os.path.isdir(self.datadir):
-            os.makedirs(self.datadir, mode=0o750)
-            os.chown(self.datadir, uid, gid)
+            self._make_user_dir(self.datadir, 0o750, uid, gid)
         if self.enable_creation and not os.path.isdir(os.path.join(self.datadir, "mysql")):
             self._install_db()
 
@@ -478,7 +554,7 @@ itself) and the client_binary parameter (no client is run)."""
         if self.additional_parameters:
             argv += shlex.split(self.additional_parameters)
         self.log.info("starting mariadbd (%s): %s", "bootstrap" if bootstrap else "join", " ".join(argv))
-        return process.start_daemon(argv, pidfile=self.state_path("pid"), user=self.user,
+        return process.start_daemon(argv, pidfile=self._state_file("pid"), user=self.user,
                                     cwd="/", env=self._child_env(), log_path=None)
 
     def _stop_mysqld(self) -> None:
@@ -659,21 +735,25 @@ itself) and the client_binary parameter (no client is run)."""
                                      f"bootstrap node ({why if winner is None else winner + ' is'})")
 
     def _mark_safe_to_bootstrap(self):
-        path = os.path.join(self.datadir, "grastate.dat")
-        try:
-            with open(path) as fh:
-                text = fh.read()
-        except FileNotFoundError:
+        """Set ``safe_to_bootstrap: 1`` in grastate.dat. The datadir belongs to
+        the mysql user: root neither reads nor writes through anything planted
+        there (a symlink, a hard link, a FIFO), and owner and mode go on the
+        new file's descriptor, never on a path (ocfpy.files.replace_file)."""
+        from ocfpy.files import replace_file
+
+        found = self._read_datadir_file("grastate.dat")
+        if found is None:
             return
+        text, st = found
         if mysql.parse_grastate(text).safe_to_bootstrap:
             return
-        st = os.stat(path)
-        tmp = path + ".ocfpy"
-        with open(tmp, "w") as fh:
-            fh.write(mysql.set_safe_to_bootstrap(text, True))
-        os.chown(tmp, st.st_uid, st.st_gid)
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.replace(tmp, path)
+        path = os.path.join(self._datadir_real(), "grastate.dat")
+        try:
+            replace_file(path, mysql.set_safe_to_bootstrap(text, True), uid=st.st_uid,
+                         gid=st.st_gid, mode=st.st_mode & 0o666)
+        except OSError as exc:
+            self.fail(codes.ERR_GENERIC, f"cannot set safe_to_bootstrap in {path}: "
+                                         f"{exc.strerror or exc}")
         self.log.info("set safe_to_bootstrap: 1 in %s", path)
 
     def _wait_synced(self, pid, what):

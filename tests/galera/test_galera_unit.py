@@ -508,3 +508,190 @@ def test_status_query_of_a_live_but_silent_mariadbd_is_retried(mocker):
     mocker.patch.object(agent, "mysqld_pid", return_value=4242)
     assert agent._status_with_grace() == (None, False)
     assert status.call_count > 1
+
+
+# --- files root handles in the mysql user's datadir ------------------------------------------------
+# The mysql user owns the datadir: anything it plants there (a symlink, a hard
+# link, a FIFO) must not turn the agent's root reads and writes into reads and
+# writes of other files.
+
+FAKE_MARIADBD = """#!/bin/sh
+# a stand-in for mariadbd: records its environment and groups; --wsrep-recover
+# logs a position (or plants a symlink as its log when told to)
+for arg in "$@"; do
+    case "$arg" in
+        --datadir=*) datadir="${arg#--datadir=}" ;;
+        --log-error=*) log="${arg#--log-error=}" ;;
+        --wsrep-recover) recover=1 ;;
+    esac
+done
+what=start
+[ -n "$recover" ] && what=recover
+cat /proc/self/environ > "$datadir/env.$what"
+id -G > "$datadir/groups.$what"
+if [ -n "$recover" ]; then
+    if [ -f "$datadir/plant-recover-log" ]; then
+        ln -s "$(cat "$datadir/plant-recover-log")" "$log"
+    else
+        echo "[Note] WSREP: Recovered position: 11111111-2222-3333-4444-555555555555:42" > "$log"
+    fi
+fi
+exit 0
+"""
+
+FAKE_INSTALL_DB = """#!/bin/sh
+for arg in "$@"; do
+    case "$arg" in --datadir=*) datadir="${arg#--datadir=}" ;; esac
+done
+cat /proc/self/environ > "$datadir/env.install"
+mkdir -p "$datadir/mysql"
+"""
+
+
+@pytest.fixture
+def fake_base():
+    """A base directory other users can traverse (pytest's tmp_path is 0700),
+    with a fake mariadbd in sbin/ and a fake mariadb-install-db in bin/."""
+    import shutil
+
+    from ocfpy.testing.mariadb import make_base_dir
+
+    base = make_base_dir("ocfpy-gfake-")
+    for rel, text in (("sbin/mariadbd", FAKE_MARIADBD), ("bin/mariadb-install-db", FAKE_INSTALL_DB)):
+        path = base / rel
+        path.parent.mkdir(mode=0o755)
+        path.write_text(text)
+        path.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _root_file(path: Path, text="root only\n") -> Path:
+    path.write_text(text)
+    os.chown(path, 0, 0)
+    os.chmod(path, 0o600)
+    return path
+
+
+def _unchanged(path: Path, text="root only\n"):
+    st = os.lstat(path)
+    return (st.st_uid, st.st_gid, st.st_mode & 0o7777, path.read_text()) == (0, 0, 0o600, text)
+
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 or not any(p.pw_name == "mysql" for p in pwd.getpwall()),
+    reason="needs root and a mysql user: the attack is the mysql user redirecting root's writes")
+
+
+@needs_root
+def test_a_symlink_planted_as_grastate_dat_ocfpy_does_not_give_the_mysql_user_a_root_file(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(7, 7, 7))
+    _start_all(bed, ["node1", "node2", "node3"])
+    assert bed.scores() == {"node1": 100}
+    datadir = tmp_path / "node1" / "data"
+    grastate = datadir / "grastate.dat"
+    mysql_pw = pwd.getpwnam("mysql")
+    os.chown(grastate, mysql_pw.pw_uid, mysql_pw.pw_gid)        # as mariadbd leaves it
+    os.chmod(grastate, 0o660)
+    secret = _root_file(tmp_path / "root-secret")
+    (datadir / "grastate.dat.ocfpy").symlink_to(secret)      # planted by the mysql user
+    bed.run("promote", "node1", instance=0, timeout=20)       # bootstraps; /bin/true exits at once
+    assert _unchanged(secret), os.stat(secret)
+    st = os.lstat(grastate)
+    assert grastate.is_file() and not grastate.is_symlink()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (mysql_pw.pw_uid, mysql_pw.pw_gid, 0o660)
+    assert mysql.parse_grastate(grastate.read_text()).safe_to_bootstrap
+
+
+ROOT_GRASTATE = "uuid: 99999999-dead-beef-0000-000000000000\nseqno: 9\nsafe_to_bootstrap: 0\n"
+
+
+def _plant(datadir: Path, kind: str, target: Path):
+    grastate = datadir / "grastate.dat"
+    grastate.unlink()
+    if kind == "symlink":
+        grastate.symlink_to(target)
+    elif kind == "hard link":
+        os.link(target, grastate)
+    else:
+        os.mkfifo(grastate)
+
+
+@needs_root
+@pytest.mark.parametrize("kind", ["symlink", "hard link", "fifo"])
+def test_a_grastate_dat_planted_as_a_link_to_a_root_file_is_refused_by_start(tmp_path, kind):
+    bed = FakeBed(tmp_path, seqnos=(3, 3, 3))
+    bed.driver.inprocess = False                 # a FIFO would hang the test, not just the agent
+    secret = _root_file(tmp_path / "root-secret", ROOT_GRASTATE)
+    _plant(tmp_path / "node1" / "data", kind, secret)
+    res = bed.run("start", "node1", instance=0, timeout=10)
+    assert not res.timed_out
+    assert res.rc == codes.ERR_GENERIC, res.stderr
+    assert "grastate.dat" in _one_reason(res) and "refusing" in res.exit_reason
+    assert bed.attr("node1", "uuid") is None              # nothing of the root file published
+    assert _unchanged(secret, ROOT_GRASTATE)
+
+
+@needs_root
+@pytest.mark.parametrize("kind", ["symlink", "hard link"])
+def test_a_grastate_dat_swapped_for_a_link_before_a_bootstrap_is_neither_read_nor_replaced(tmp_path, kind):
+    bed = FakeBed(tmp_path, seqnos=(7, 7, 7))
+    _start_all(bed, ["node1", "node2", "node3"])
+    datadir = tmp_path / "node1" / "data"
+    secret = _root_file(tmp_path / "root-secret", ROOT_GRASTATE)
+    _plant(datadir, kind, secret)
+    res = bed.run("promote", "node1", instance=0, timeout=20)
+    assert res.rc == codes.ERR_GENERIC, res.stderr
+    assert "grastate.dat" in _one_reason(res) and "refusing" in res.exit_reason
+    assert _unchanged(secret, ROOT_GRASTATE)
+    st = os.lstat(datadir / "grastate.dat")
+    assert (st.st_ino == os.stat(secret).st_ino) if kind == "hard link" else (datadir / "grastate.dat").is_symlink()
+
+
+@needs_root
+def test_a_symlink_planted_as_the_recover_log_is_not_read_as_root(fake_base):
+    bed = FakeBed(fake_base, seqnos=(-1, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
+    datadir = fake_base / "node1" / "data"
+    (datadir / "ibdata1").write_bytes(b"")          # data present: the position must be recovered
+    secret = _root_file(fake_base / "root-secret",
+                        "[Note] WSREP: Recovered position: 99999999-dead-beef-0000-000000000000:99\n")
+    (datadir / "plant-recover-log").write_text(str(secret))
+    res = bed.run("start", "node1", instance=0)
+    assert res.rc == codes.ERR_GENERIC, res.stderr
+    assert "ocfpy-wsrep-recover.log is a symbolic link" in _one_reason(res)
+    assert bed.attr("node1", "last-committed") is None
+
+
+@needs_root
+def test_a_recovered_position_is_read_from_the_log_mariadbd_wrote(fake_base):
+    bed = FakeBed(fake_base, seqnos=(-1, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
+    datadir = fake_base / "node1" / "data"
+    (datadir / "ibdata1").write_bytes(b"")
+    res = bed.run("start", "node1", instance=0)
+    assert res.rc == 0, res.stderr
+    assert bed.attr("node1", "last-committed") == "42"
+    assert not (datadir / "ocfpy-wsrep-recover.log").exists()
+
+
+@needs_root
+def test_a_new_directory_swapped_for_a_symlink_is_not_handed_to_the_mysql_user(tmp_path, monkeypatch):
+    piddir = tmp_path / "node1" / "data" / "run"      # inside a directory the mysql user owns
+    bed = FakeBed(tmp_path, seqnos=(3, 3, 3))
+    bed.driver.node_params["node1"]["pid"] = str(piddir / "m.pid")
+    rootdir = tmp_path / "root-dir"
+    rootdir.mkdir(mode=0o700)
+    real_makedirs = os.makedirs
+
+    def makedirs_then_swap(path, *args, **kw):
+        real_makedirs(path, *args, **kw)
+        if str(path) == str(piddir):       # the mysql user wins the race
+            os.rename(piddir, tmp_path / "moved-away")
+            piddir.symlink_to(rootdir)
+
+    monkeypatch.setattr(os, "makedirs", makedirs_then_swap)
+    res = bed.run("start", "node1", instance=0)
+    monkeypatch.undo()
+    st = os.stat(rootdir)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, 0, 0o700)
+    assert res.rc == codes.ERR_GENERIC, res.stderr
+    assert "not a plain directory" in _one_reason(res)
