@@ -64,10 +64,16 @@ def _seconds(value) -> str:
 OCF11_ONLY_ACTIONS = frozenset({"reload-agent"})
 
 
+#: added to a secret parameter's long description
+SECRET_NOTE = ("This value is a secret: the agent never logs it nor passes it on a command "
+               "line or in a child's environment. Keep it out of the CIB with Pacemaker's "
+               "cibsecret (cibsecret set RESOURCE NAME VALUE) or a file-based option.")
+
+
 def uses_ocf11_only(agent_cls) -> bool:
     """True when the meta-data needs OCF 1.1 (so the 1.0 DTD cannot accept it)."""
     for p in agent_cls.parameter_list():
-        if p.private or p.reloadable or p.unique_group or p.deprecated or p.ocf11_only_type:
+        if p.reloadable or p.unique_group or p.deprecated or p.ocf11_only_type:
             return True
     for a in agent_cls.action_list():
         if a.name in OCF11_ONLY_ACTIONS:
@@ -87,8 +93,9 @@ def _parameter(p) -> str:
         attrs += f' unique-group="{escape(p.unique_group)}"'
     if p.reloadable:
         attrs += ' reloadable="1"'
-    if p.private:
-        attrs += ' private="1"'
+    # No private="1": pcs and the OCF 1.1 schema refuse that attribute
+    # (Pacemaker's own extension). A secret says so in its description and
+    # points at the ways to keep it out of the CIB instead.
     lines = [f"<parameter {attrs}>"]
     if p.deprecated:
         lines.append("<deprecated>")
@@ -97,7 +104,10 @@ def _parameter(p) -> str:
         if isinstance(p.deprecated, str):
             lines.append(_desc("desc", p.deprecated))
         lines.append("</deprecated>")
-    lines.append(_desc("longdesc", p.longdesc or p.name))
+    longdesc = p.longdesc or p.name
+    if p.private:
+        longdesc = f"{longdesc.rstrip()} {SECRET_NOTE}"
+    lines.append(_desc("longdesc", longdesc))
     lines.append(_desc("shortdesc", p.shortdesc or p.name))
     default = p.default_text()
     default_attr = f' default="{escape(default)}"' if default != "" else ""

@@ -60,10 +60,11 @@ def test_agent_name_and_own_version_are_attributes_of_resource_agent():
     assert (root.tag, root.get("name"), root.get("version")) == ("resource-agent", "stateful", "1.0")
 
 
-def test_private_parameter_is_marked_private_1():
+def test_a_secret_parameter_has_no_private_attribute_pcs_would_refuse_but_says_it_is_secret():
     root = parse(Secretive)
-    assert param(root, "password").get("private") == "1"
-    assert param(root, "password").get("required") == "1"
+    password = param(root, "password")
+    assert password.get("private") is None and password.get("required") == "1"
+    assert "cibsecret" in password.find("longdesc").text
 
 
 def test_public_parameter_has_no_private_attribute():
@@ -132,9 +133,13 @@ def test_example_agents_use_no_ocf_1_1_only_construct():
     assert uses_ocf11_only(Stateful) is False
 
 
-@pytest.mark.parametrize("agent_cls", [Secretive, Deprecated, Escaped])
+@pytest.mark.parametrize("agent_cls", [Deprecated, Escaped])
 def test_ocf_1_1_only_constructs_are_detected(agent_cls):
     assert uses_ocf11_only(agent_cls) is True
+
+
+def test_a_secret_alone_keeps_meta_data_valid_for_ocf_1_0():
+    assert uses_ocf11_only(Secretive) is False
 
 
 @pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint (libxml2-utils) not installed")
