@@ -357,19 +357,27 @@ itself) and the client_binary parameter (no client is run)."""
                 f"--datadir={self.datadir}"]
 
     def _as_user_kwargs(self) -> dict:
-        """subprocess arguments that run a child as ``user`` with an environment it can use."""
-        import pwd
-
+        """subprocess arguments that run a child as ``user`` (with every group
+        of the user, as ocfpy.process.start_daemon does) with an environment
+        it can use."""
         env = self._child_env()
         if os.geteuid() != 0:
             return {"env": env}
-        pw = pwd.getpwnam(self.user)
-        return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": [pw.pw_gid], "env": env}
+        from ocfpy.process import _demote
+
+        entry, groups = _demote(self.user)
+        env.update(HOME=entry.pw_dir, USER=self.user, LOGNAME=self.user)
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": groups, "env": env}
 
     def _child_env(self) -> dict:
+        """A minimal environment for mariadbd and its helpers: never the
+        agent's own, which holds every parameter as OCF_RESKEY_* (the check
+        password too) and would be readable in /proc/PID/environ."""
+        from ocfpy.process import child_environ
+
+        env = child_environ(self.invocation.environ, keep=("TMP", "TEMP"))
         # mariadbd and its helpers put temporary files in TMPDIR: Pacemaker's
         # (or a test's) private one is not writable by the mysql user
-        env = dict(os.environ)
         for key in ("TMPDIR", "TMP", "TEMP"):
             path = env.get(key)
             if path and not (os.path.isdir(path) and self._user_can_use(path)):

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from galera_bed import GaleraBed  # noqa: E402
+from galera_bed import GaleraBed, free_ports  # noqa: E402
 
 
 def real_galera_unavailable():
@@ -42,14 +42,18 @@ def galera_bed():
 
 
 @pytest.fixture
-def mdb_base():
-    """A short base directory under /tmp for hand-started servers (removed after)."""
+def mdb_base(monkeypatch):
+    """A short base directory under /tmp for hand-started servers (removed
+    after); meanwhile ``mariadb`` draws its ports from galera_bed.PORT_RANGE."""
     import shutil
 
     reason = real_galera_unavailable()
     if reason:
         pytest.skip(reason)
+    from ocfpy.testing import mariadb
     from ocfpy.testing.mariadb import make_base_dir
+
+    monkeypatch.setattr(mariadb, "free_ports", free_ports)
 
     base = make_base_dir("ocfpy-gtest-")
     yield base

@@ -13,12 +13,34 @@ import re
 import shutil
 import signal
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from ocfpy.testing import mariadb
 from ocfpy.testing.driver import Driver
 from ocfpy.testing.fake import FakeCluster
 from ocfpy.testing.scheduler import CloneScheduler
+
+#: every port a galera test binds or lets mariadbd bind (other suites on the
+#: machine use other ranges)
+PORT_RANGE = (38000, 39000)
+_FREE_PORTS = mariadb.free_ports
+
+
+def free_ports(count: int, host: str = "127.0.0.1") -> list:
+    """``count`` free ports on ``host`` in PORT_RANGE."""
+    return _FREE_PORTS(count, host, *PORT_RANGE)
+
+
+@contextmanager
+def ports_in_range():
+    """mariadb.galera_configs & co. draw their ports from PORT_RANGE meanwhile."""
+    saved, mariadb.free_ports = mariadb.free_ports, free_ports
+    try:
+        yield
+    finally:
+        mariadb.free_ports = saved
+
 
 TIMEOUTS = {"start": 120, "stop": 120, "promote": 300, "demote": 120, "monitor": 30}
 _LINE = re.compile(r"galera\(galera:(\d+)\)\[\d+\]: \w+: (.*)$")
@@ -27,7 +49,8 @@ _LINE = re.compile(r"galera\(galera:(\d+)\)\[\d+\]: \w+: (.*)$")
 class GaleraBed:
     def __init__(self, nodes: int = 3, params: dict | None = None, install_first: bool = False):
         self.base = mariadb.make_base_dir("ocfpy-gbed-")
-        self.cfgs = mariadb.galera_configs(self.base / "db", nodes)
+        with ports_in_range():
+            self.cfgs = mariadb.galera_configs(self.base / "db", nodes)
         self.by_name = {c.name: c for c in self.cfgs}
         self.cluster = FakeCluster.create(self.base / "fake", nodes=[c.name for c in self.cfgs])
         self.agent_log = self.base / "agent.log"

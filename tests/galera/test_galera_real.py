@@ -68,6 +68,18 @@ def test_mariadbd_runs_as_the_mysql_user(galera_bed):
     assert set(uids) == {str(pwd.getpwnam("mysql").pw_uid)}
 
 
+def test_a_running_mariadbd_holds_neither_the_check_password_nor_any_parameter_in_its_environment(galera_bed):
+    secret = "s3cret-in-the-cib-42"
+    bed = galera_bed(1, params={"check_passwd": secret})   # root authenticates by unix_socket
+    bed.up()
+    assert all_promoted(bed), bed.sched.roles()
+    with open(f"/proc/{bed.pid('node1')}/environ", "rb") as fh:
+        environ = fh.read()
+    assert secret.encode() not in environ
+    assert b"OCF_RESKEY_" not in environ
+    assert b"PATH=" in environ
+
+
 def test_clean_stop_of_all_then_start_bootstraps_from_the_last_node_down(galera_bed):
     bed = galera_bed(3)
     bed.up()

@@ -17,7 +17,9 @@ from ocfpy.clustercheck import NOT_SYNCED, READ_ONLY, SYNCED, evaluate
 from ocfpy.mysql import Candidate, Member
 from ocfpy.testing.driver import Driver
 from ocfpy.testing.fake import FakeCluster
-from ocfpy.testing.mariadb import free_ports
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from galera_bed import free_ports  # noqa: E402
 
 # --- grastate.dat and --wsrep-recover ---------------------------------------------------------
 
@@ -695,3 +697,45 @@ def test_a_new_directory_swapped_for_a_symlink_is_not_handed_to_the_mysql_user(t
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, 0, 0o700)
     assert res.rc == codes.ERR_GENERIC, res.stderr
     assert "not a plain directory" in _one_reason(res)
+
+
+# --- what mariadbd and its helpers inherit --------------------------------------------------------
+
+def _environ_of(path: Path) -> dict:
+    return dict(item.split("=", 1) for item in path.read_text().split("\0") if "=" in item)
+
+
+def test_mariadbd_its_recovery_and_install_db_never_see_the_agents_parameters(fake_base):
+    """Pacemaker gives the agent every parameter, the check password too, as
+    OCF_RESKEY_*; none of it may reach /proc/PID/environ of the children."""
+    secret = "s3cret-check-pw"
+    bed = FakeBed(fake_base, seqnos=(-1,), nodes=1, binary=str(fake_base / "sbin" / "mariadbd"),
+                  enable_creation="true", check_passwd=secret)
+    bed.driver.inprocess = False                   # the agent's own environment is Pacemaker's
+    datadir = fake_base / "node1" / "data"
+    (datadir / "ibdata1").write_bytes(b"")         # data present: --wsrep-recover runs
+    assert bed.run("start", "node1", instance=0).rc == 0
+    bed.run("promote", "node1", instance=0, timeout=20)   # the fake mariadbd exits: promote fails
+    for what in ("install", "recover", "start"):
+        path = datadir / f"env.{what}"
+        assert path.exists(), f"{what} did not run"
+        text = path.read_text()
+        env = _environ_of(path)
+        assert secret not in text, what
+        assert not [k for k in env if k.startswith("OCF_")], (what, sorted(env))
+        assert "PATH" in env, what
+
+
+@needs_root
+def test_mariadbd_recovery_runs_with_every_group_of_the_user(fake_base, monkeypatch):
+    import grp
+
+    extra = grp.struct_group(("ocfpy-test-extra", "x", 64999, ["mysql"]))
+    real_getgrall = grp.getgrall
+    monkeypatch.setattr(grp, "getgrall", lambda: real_getgrall() + [extra])
+    bed = FakeBed(fake_base, seqnos=(-1, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
+    datadir = fake_base / "node1" / "data"
+    (datadir / "ibdata1").write_bytes(b"")
+    assert bed.run("start", "node1", instance=0).rc == 0
+    groups = set(map(int, (datadir / "groups.recover").read_text().split()))
+    assert groups == {pwd.getpwnam("mysql").pw_gid, 64999}
