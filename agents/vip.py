@@ -130,13 +130,19 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     check_link_status = Boolean("check_link_status", default=True,
                                 shortdesc="Report not running when the link is down")
     # -- announcements ------------------------------------------------------------------
-    arp_count = Integer("arp_count", default=5, minimum=0,
-                        shortdesc="Gratuitous ARP / NA rounds sent on start")
-    arp_interval = Integer("arp_interval", default=200, minimum=0, maximum=60000,
-                           shortdesc="Milliseconds between rounds")
-    arp_count_refresh = Integer("arp_count_refresh", default=0, minimum=0,
+    arp_count = Integer("arp_count", default=5, minimum=1, maximum=100,
+                        shortdesc="Gratuitous ARP / NA rounds sent on start",
+                        longdesc="1 to 100. Rounds that would come after the start's "
+                                 "timeout (less a margin) are not sent, in the background "
+                                 "(arp_bg) as in the foreground.")
+    arp_interval = Integer("arp_interval", default=200, minimum=10, maximum=10000,
+                           shortdesc="Milliseconds between rounds",
+                           longdesc="10 to 10000 milliseconds (IPaddr2's unit).")
+    arp_count_refresh = Integer("arp_count_refresh", default=0, minimum=0, maximum=20,
                                 shortdesc="Gratuitous ARP rounds sent on every monitor (IPv4)",
-                                longdesc="Refreshes stale ARP caches, e.g. after a split brain.")
+                                longdesc="0 to 20 (0: none). Refreshes stale ARP caches, e.g. "
+                                         "after a split brain; sent by the monitor itself, "
+                                         "never after its timeout (less a margin).")
     arp_bg = Boolean("arp_bg", default=True, shortdesc="Send all but the first round in the background")
     arp_mode = Select("arp_mode", options=("request_reply", "request", "reply"),
                       default="request_reply",
@@ -355,7 +361,8 @@ on a node without gateways. Each monitor of any depth counts as one check."""
             from ocfpy.net.announce import find_duplicate
 
             owner = find_duplicate(link.name, link.mac, self.address,
-                                   interval=max(0.05, self.arp_interval / 1000.0))
+                                   interval=min(1.0, max(0.05, self.arp_interval / 1000.0)),
+                                   deadline=self.deadline.fraction(0.5))
             if owner:
                 self.fail(codes.ERR_GENERIC, f"{self.address} is already in use on {link.name} by {owner}")
         flags = rtnl.IFA_F_NOPREFIXROUTE if self.noprefixroute else 0
@@ -466,13 +473,16 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     def announce(self, link, rounds: int, background: bool):
         """Gratuitous ARP / unsolicited NA: the first round now, the rest
-        arp_interval apart, in a detached child when ``background`` (the child
-        also owns the socket, whose close costs a ~20 ms RCU grace period)."""
+        arp_interval apart (never closer than announce.MIN_INTERVAL), in a
+        detached child when ``background`` (the child also owns the socket,
+        whose close costs a ~20 ms RCU grace period). Neither loop sends after
+        this action's deadline: the foreground one returns before it, the
+        background child ends there."""
         if rounds <= 0 or not self.announces(link):
             return
         from ocfpy.net import announce
 
-        interval = self.arp_interval / 1000.0
+        interval = max(announce.MIN_INTERVAL, self.arp_interval / 1000.0)
         if self.is_v6:
             sender = announce.Na(link.index, link.mac, self.address)
         else:
@@ -487,18 +497,17 @@ on a node without gateways. Each monitor of any depth counts as one check."""
             raise
         if rounds == 1:
             sender.close()
-        elif not background:
-            self.deadline.sleep(interval)
-            announce.repeat(sender, rounds - 1, interval, sleep=self.deadline.sleep)
+            return
+        if (rounds - 1) * interval > self.deadline.remaining():
+            self.log.warning("%d announcement rounds %g ms apart do not fit in the %s timeout: "
+                             "the last ones are dropped", rounds, interval * 1000, self.action)
+        deadline = self.deadline
+        if not background:
+            announce.repeat(sender, rounds - 1, interval, deadline=deadline, wait_first=True)
         else:
             self.stop_announcer()
-
-            def rest():
-                import time
-
-                time.sleep(interval)
-                announce.repeat(sender, rounds - 1, interval)
-            self.spawn_announcer(rest)
+            self.spawn_announcer(lambda: announce.repeat(sender, rounds - 1, interval,
+                                                         deadline=deadline, wait_first=True))
             sender.close()     # the child holds the socket now: no grace period here
 
     def spawn_announcer(self, func):

@@ -27,6 +27,10 @@ ARP_REQUEST, ARP_REPLY = 1, 2
 ND_NEIGHBOR_ADVERT = 136
 NA_FLAG_OVERRIDE = 0x20000000
 
+#: the shortest pause between two rounds (seconds), whatever the caller asks:
+#: announcements are a few frames per round, never a flood
+MIN_INTERVAL = 0.01
+
 #: arp_mode values: which ARP announcements every round sends
 MODES = {"request_reply": (ARP_REQUEST, ARP_REPLY), "request": (ARP_REQUEST,), "reply": (ARP_REPLY,)}
 
@@ -104,13 +108,24 @@ class Na:
         self.sock.close()
 
 
-def repeat(sender, count: int, interval: float, sleep=time.sleep) -> int:
-    """``count`` rounds of ``sender`` ``interval`` seconds apart, then close it."""
+def repeat(sender, count: int, interval: float, deadline=None, wait_first: bool = False,
+           sleep=time.sleep) -> int:
+    """``count`` rounds of ``sender`` ``interval`` seconds apart (at least
+    MIN_INTERVAL), then close it; returns the frames sent.
+
+    With ``deadline`` (an ocfpy.deadline.Deadline) no round is sent after it:
+    when the next round would come later, the rest are dropped. With
+    ``wait_first`` the first round also waits one interval."""
+    interval = max(MIN_INTERVAL, interval)
     sent = 0
     try:
         for i in range(count):
-            if i:
+            if i or wait_first:
+                if deadline is not None and deadline.remaining() < interval:
+                    break
                 sleep(interval)
+            if deadline is not None and deadline.expired:
+                break
             sent += sender.round()
     finally:
         sender.close()
@@ -118,10 +133,10 @@ def repeat(sender, count: int, interval: float, sleep=time.sleep) -> int:
 
 
 def send_garp(nic: str, mac: bytes, ip: str, count: int, interval: float,
-              mode: str = "request_reply", sleep=time.sleep) -> int:
-    """Send ``count`` rounds of gratuitous ARP ``interval`` seconds apart; returns
-    the number of frames sent."""
-    return repeat(Garp(nic, mac, ip, mode), count, interval, sleep)
+              mode: str = "request_reply", deadline=None, sleep=time.sleep) -> int:
+    """Send ``count`` rounds of gratuitous ARP ``interval`` seconds apart (see
+    ``repeat``); returns the number of frames sent."""
+    return repeat(Garp(nic, mac, ip, mode), count, interval, deadline=deadline, sleep=sleep)
 
 
 def na_packet(ip: str, mac: bytes) -> bytes:
@@ -131,23 +146,29 @@ def na_packet(ip: str, mac: bytes) -> bytes:
             + bytes((2, 1)) + mac)     # option 2: target link-layer address, 8 bytes
 
 
-def send_na(ifindex: int, mac: bytes, ip: str, count: int, interval: float, sleep=time.sleep) -> int:
-    """Send ``count`` unsolicited NAs for ``ip`` to all nodes; returns the number sent."""
-    return repeat(Na(ifindex, mac, ip), count, interval, sleep)
+def send_na(ifindex: int, mac: bytes, ip: str, count: int, interval: float, deadline=None,
+            sleep=time.sleep) -> int:
+    """Send ``count`` unsolicited NAs for ``ip`` to all nodes (see ``repeat``);
+    returns the number sent."""
+    return repeat(Na(ifindex, mac, ip), count, interval, deadline=deadline, sleep=sleep)
 
 
 def find_duplicate(nic: str, mac: bytes, ip: str, probes: int = 3, interval: float = 0.1,
-                   wait: float = 0.2):
+                   wait: float = 0.2, deadline=None):
     """Probe for another owner of IPv4 ``ip`` on ``nic``: send ARP probes and
     listen. Returns the other owner's MAC as text, or None when nobody answered
-    within probes * interval + wait seconds."""
+    within probes * interval + wait seconds (and before ``deadline``, an
+    ocfpy.deadline.Deadline). Probes are at least MIN_INTERVAL apart."""
     import select
 
     packed = _socket.inet_pton(_socket.AF_INET, ip)
     probe = arp_frame(ARP_REQUEST, mac, b"\0\0\0\0", ZERO_MAC, packed)
     sock = packet_socket(nic)
     try:
+        interval = max(MIN_INTERVAL, interval)
         end = time.monotonic() + probes * interval + wait
+        if deadline is not None:
+            end = min(end, deadline.end)
         next_probe, sent = time.monotonic(), 0
         while True:
             now = time.monotonic()
