@@ -58,9 +58,7 @@ __all__ = ["Agent", "Action", "OCFError", "codes"]
 # time budget begins (main() uses it; in-process runs count from their own call).
 _STARTED = time.monotonic()
 
-#: actions every agent answers without declaring them
-BUILTIN_ACTIONS = ("meta-data", "validate-all", "methods", "usage", "help")
-#: actions that must be declared and implemented by every agent
+#: actions every agent must declare and implement (checked when the class is created)
 MANDATORY_ACTIONS = ("start", "stop", "monitor")
 
 
@@ -82,6 +80,13 @@ class Agent:
         cls._parameter_list = collect(cls)
         declared = list(cls.actions)
         names = {a.name for a in declared}
+        if cls.name:   # a concrete agent (a shared base class has no name)
+            missing = [n for n in MANDATORY_ACTIONS if n not in names]
+            missing += [a.name for a in declared if a.name != "meta-data"
+                        and not callable(getattr(cls, a.name.replace("-", "_"), None))]
+            if missing:
+                raise TypeError(f"agent {cls.name!r} ({cls.__qualname__}) does not declare "
+                                f"and implement: {', '.join(sorted(set(missing)))}")
         if "meta-data" not in names:
             declared.append(Action("meta-data", timeout=5))
         if "validate-all" not in names:
@@ -159,6 +164,27 @@ class Agent:
             name = f"ocfpy-{self.name}-{instance[:64]}-{digest}.{suffix}"
         return os.path.join(run_dir, name)
 
+    @property
+    def attrs(self):
+        """This resource's node attributes (``<instance>-<name>``), see
+        :class:`ocfpy.crm.ResourceAttributes`."""
+        from ocfpy.crm import ResourceAttributes
+
+        return ResourceAttributes(self.crm, self.invocation.instance or self.name, self.log)
+
+    @property
+    def node(self) -> str:
+        """This node's name: Pacemaker's ``on_node`` when given, else ``crm_node -n``;
+        ends the action with 1 when neither can tell."""
+        if self.invocation.node_name:
+            return self.invocation.node_name
+        from ocfpy.crm import CrmError
+
+        try:
+            return self.crm.node_name()
+        except (CrmError, OSError) as exc:
+            raise OCFError(codes.ERR_GENERIC, f"cannot tell this node's name: {exc}") from None
+
     def set_promotion(self, score: int) -> bool:
         """Advertise this node's promotion score. Best effort, as Pacemaker's own
         agents do: outside a cluster (ocf-tester, a manual run) the tools fail,
@@ -200,9 +226,21 @@ class Agent:
         """Checks of this node (software installed, files present); raise
         OCFError with ERR_INSTALLED, ERR_ARGS or ERR_PERM."""
 
+    def stop_unvalidated(self, error: OCFError) -> None:
+        """Called by a stop whose configuration did not validate, before it
+        answers 0: stop here whatever may still run (a daemon found through
+        what did parse), or raise OCFError when something provably still runs.
+        The default does nothing."""
+
     def on_invalid(self, error: OCFError) -> int:
-        """What an action answers when validation failed (see module docstring)."""
+        """What an action answers when validation failed (see module docstring).
+
+        The stop-path policy, written once: a stop never fails because of its
+        configuration (a failed stop means fencing), but it still stops what
+        it can (``stop_unvalidated``) before answering 0.
+        """
         if self.action == "stop":
+            self.stop_unvalidated(error)
             self.log.warning("stop: %s; treating the resource as stopped", error.reason)
             self.set_exit_reason(error.reason)
             return codes.SUCCESS

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import os
 
+__all__ = ["REBOOT", "FOREVER", "LIFETIMES", "CrmError", "Crm", "ToolsCrm", "MemoryCrm",
+           "ResourceAttributes", "promotion_attribute"]
+
 REBOOT = "reboot"        # transient attribute: gone when the node leaves
 FOREVER = "forever"      # permanent attribute, in the CIB's nodes section
 LIFETIMES = (REBOOT, FOREVER)
@@ -38,7 +41,7 @@ def promotion_attribute(resource: str) -> str:
     """The node attribute that holds a promotable resource's score ("master-<id>",
     the clone suffix dropped)."""
     base, sep, number = resource.rpartition(":")
-    return "master-" + (base if sep and number.isdigit() else resource)
+    return "master-" + (base if sep and number.isascii() and number.isdigit() else resource)
 
 
 class Crm:
@@ -206,3 +209,61 @@ class MemoryCrm(Crm):
 
     def delete_promotion(self, node=None):
         self.delete_attr(promotion_attribute(self.resource), node)
+
+
+class ResourceAttributes:
+    """A resource's own node attributes, ``<resource>-<name>``, with the error
+    policy chosen per call: ``required=True`` turns a failing tool into
+    ``OCFError(ERR_GENERIC)`` (the action cannot go on without it), otherwise
+    the failure is logged and tolerated (``get`` then answers None).
+
+    Example::
+
+        attrs = ResourceAttributes(crm, "galera", log)
+        attrs.set("last-committed", 42, required=True)
+        attrs.get("last-committed", node="node2")      # "42", or None
+        attrs.delete("bootstrap")                        # logged if it fails
+    """
+
+    __slots__ = ("crm", "resource", "log")
+
+    def __init__(self, crm: Crm, resource: str, log=None):
+        self.crm = crm
+        self.resource = resource
+        self.log = log
+
+    def name(self, what: str) -> str:
+        return f"{self.resource}-{what}"
+
+    def _failed(self, doing: str, what: str, node, exc, required: bool):
+        text = f"cannot {doing} {self.name(what)}" + (f" of {node}" if node else "") + f": {exc}"
+        if required:
+            from ocfpy import codes
+            from ocfpy.errors import OCFError
+
+            raise OCFError(codes.ERR_GENERIC, text) from None
+        if self.log is not None:
+            self.log.warning("%s", text)
+
+    def get(self, what: str, node=None, *, required: bool = False, lifetime: str = REBOOT):
+        try:
+            return self.crm.get_attr(self.name(what), node=node, lifetime=lifetime)
+        except (CrmError, OSError) as exc:
+            self._failed("read", what, node, exc, required)
+            return None
+
+    def set(self, what: str, value, node=None, *, required: bool = True, lifetime: str = REBOOT) -> bool:
+        try:
+            self.crm.set_attr(self.name(what), value, node=node, lifetime=lifetime)
+            return True
+        except (CrmError, OSError) as exc:
+            self._failed("set", what, node, exc, required)
+            return False
+
+    def delete(self, what: str, node=None, *, required: bool = False, lifetime: str = REBOOT) -> bool:
+        try:
+            self.crm.delete_attr(self.name(what), node=node, lifetime=lifetime)
+            return True
+        except (CrmError, OSError) as exc:
+            self._failed("delete", what, node, exc, required)
+            return False

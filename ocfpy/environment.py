@@ -81,10 +81,6 @@ class Meta:
     def timeout(self) -> float:
         return self.timeout_ms / 1000.0
 
-    @property
-    def is_clone(self) -> bool:
-        return self.clone_max is not None
-
 
 # Pacemaker passes both the OCF 1.1 names and the legacy master/slave names.
 _NOTIFY_ALIASES = {"master": "promoted", "slave": "unpromoted"}
@@ -171,7 +167,7 @@ class Invocation:
         full = env.get("OCF_RESOURCE_INSTANCE", "")
         self.instance_full = full
         name, sep, number = full.rpartition(":")
-        if sep and number.isdigit():
+        if sep and number.isascii() and number.isdigit():
             self.instance, self.clone_number = name, int(number)
         else:
             self.instance, self.clone_number = full, None

@@ -36,10 +36,6 @@ class Action:
         self.role = role
         self.start_delay = start_delay
 
-    @property
-    def method(self) -> str:
-        return self.name.replace("-", "_")
-
     def xml(self) -> str:
         attrs = [("name", self.name), ("timeout", _seconds(self.timeout))]
         if self.interval is not None:

@@ -196,12 +196,14 @@ def parse_duration(text: str) -> float:
     while i and not (s[i - 1].isdigit() or s[i - 1] == "."):
         i -= 1
     number, unit = s[:i], s[i:].strip()
-    if unit not in _DURATION_UNITS or not number:
+    if unit not in _DURATION_UNITS or not number or not number.isascii():
         raise ValueError("must be a duration like 500ms, 10s, 2min or 1h")
     try:
         value = float(number)
     except ValueError:
         raise ValueError("must be a duration like 500ms, 10s, 2min or 1h") from None
+    if value != value or value in (float("inf"), float("-inf")):   # "nan", "inf"
+        raise ValueError("must be a duration like 500ms, 10s, 2min or 1h")
     if value < 0:
         raise ValueError("must not be negative")
     return value * _DURATION_UNITS[unit]

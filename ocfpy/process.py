@@ -126,7 +126,7 @@ def read_pidfile(path) -> int | None:
             text = fh.readline().strip()
     except (OSError, UnicodeDecodeError):
         return None
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
 
 
 def write_pidfile(path, pid: int) -> None:
@@ -208,15 +208,25 @@ def crm_environ(environ=None) -> dict:
     return child_environ(environ, keep=CRM_KEEP, keep_prefixes=CRM_KEEP_PREFIXES)
 
 
-def _demote(user):
-    """Popen(user=...) drops uid/gid but keeps root's supplementary groups on
-    Python < 3.9's missing extra_groups; give the user's own groups."""
+def user_groups(user: str):
+    """``(pwd entry, every gid of the user)``: what a child run as ``user``
+    gets (Popen's ``user=``/``group=``/``extra_groups=``), primary group and
+    supplementary groups alike, never root's."""
     import grp
     import pwd
 
     entry = pwd.getpwnam(user)
     groups = [g.gr_gid for g in grp.getgrall() if user in g.gr_mem]
     return entry, sorted(set(groups + [entry.pw_gid]))
+
+
+def as_user_kwargs(user) -> dict:
+    """subprocess.Popen/run keyword arguments that run a child as ``user``
+    with all of its groups (nothing when ``user`` is None or we are not root)."""
+    if user is None or os.geteuid() != 0:
+        return {}
+    entry, groups = user_groups(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": groups}
 
 
 def start_daemon(argv, *, pidfile, user: str | None = None,
@@ -231,8 +241,8 @@ def start_daemon(argv, *, pidfile, user: str | None = None,
 
     kwargs = {}
     if user is not None and os.geteuid() == 0:
-        entry, groups = _demote(user)
-        kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=groups)
+        entry, _ = user_groups(user)
+        kwargs.update(as_user_kwargs(user))
         env = dict(child_environ() if env is None else env, HOME=entry.pw_dir, USER=user, LOGNAME=user)
         log_uid, log_gid = entry.pw_uid, entry.pw_gid
     else:
@@ -259,24 +269,47 @@ def start_daemon(argv, *, pidfile, user: str | None = None,
     return proc.pid
 
 
+class ProcStat:
+    """The fields of ``/proc/PID/stat`` ocfpy uses (one parser for all)."""
+
+    __slots__ = ("pid", "state", "ppid", "start_time")
+
+    def __init__(self, pid: int, state: str, ppid: int, start_time: int):
+        self.pid, self.state, self.ppid, self.start_time = pid, state, ppid, start_time
+
+    def __repr__(self):
+        return f"ProcStat(pid={self.pid}, state={self.state!r}, ppid={self.ppid}, start_time={self.start_time})"
+
+
+def read_stat(pid: int):
+    """``/proc/PID/stat`` parsed (state letter, parent pid, start time in clock
+    ticks since boot), or None when the process is gone.
+
+    The command name in parentheses may hold spaces and ")": the fields are
+    read after the last ")".
+
+    >>> read_stat(os.getpid()).ppid == os.getppid()
+    True
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rpartition(b")")[2].split()
+        return ProcStat(int(pid), fields[0].decode("ascii", "replace"), int(fields[1]), int(fields[19]))
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def alive(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie (PID 1 may reap late)."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            state = fh.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
+    st = read_stat(pid)
+    return st is not None and st.state not in ("Z", "X")
 
 
 def start_time(pid: int):
     """The process's start time (clock ticks since boot, /proc/PID/stat field
     22), or None when it is gone: with the pid, it names one process."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return int(fh.read().rpartition(")")[2].split()[19])
-    except (OSError, IndexError, ValueError):
-        return None
+    st = read_stat(pid)
+    return None if st is None else st.start_time
 
 
 def descendants(pid: int) -> list:
@@ -285,12 +318,9 @@ def descendants(pid: int) -> list:
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
-        try:
-            with open(f"/proc/{name}/stat") as fh:
-                ppid = int(fh.read().rpartition(")")[2].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        kids.setdefault(ppid, []).append(int(name))
+        st = read_stat(int(name))
+        if st is not None:
+            kids.setdefault(st.ppid, []).append(st.pid)
     found, todo = [], [pid]
     while todo:
         for child in kids.get(todo.pop(), ()):

@@ -64,7 +64,7 @@ def test_promotable_clone_meta():
     m = i.meta
     assert (m.clone, m.clone_max, m.clone_node_max, m.globally_unique, m.notify) == (
         1, 3, 1, False, True)
-    assert (m.promotable, m.promoted_max, m.promoted_node_max, m.is_clone) == (True, 1, 1, True)
+    assert (m.promotable, m.promoted_max, m.promoted_node_max, m.clone_max is not None) == (True, 1, 1, True)
 
 
 def test_legacy_master_max_makes_a_clone_promotable():
@@ -79,7 +79,7 @@ def test_new_promoted_max_wins_over_legacy_master_max():
 
 def test_a_primitive_is_not_a_clone_nor_promotable():
     m = inv().meta
-    assert (m.is_clone, m.promotable, m.promoted_max, m.notify) == (False, False, None, False)
+    assert (m.clone_max, m.promotable, m.promoted_max, m.notify) == (None, False, None, False)
 
 
 def test_check_level_is_read_from_ocf_check_level():
