@@ -363,11 +363,11 @@ itself) and the client_binary parameter (no client is run)."""
         env = self._child_env()
         if os.geteuid() != 0:
             return {"env": env}
-        from ocfpy.process import _demote
+        from ocfpy import process
 
-        entry, groups = _demote(self.user)
+        entry, _ = process.user_groups(self.user)
         env.update(HOME=entry.pw_dir, USER=self.user, LOGNAME=self.user)
-        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": groups, "env": env}
+        return dict(process.as_user_kwargs(self.user), env=env)
 
     def _child_env(self) -> dict:
         """A minimal environment for mariadbd and its helpers: never the
