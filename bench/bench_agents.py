@@ -32,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-HEAVY = ("lxml", "click", "pyroute2", "pymysql", "psutil")
+from ocfpy.testing.importcost import HEAVY, heavy_in, imported_modules, script_python
+
 GOAL_VS_BARE = 1.5
 GOAL_VS_DUMMYPY = 0.5
 EXAMPLES = ("dummy", "stateful")
@@ -50,12 +51,6 @@ def install_examples(root: Path, python: str | None) -> dict:
 
     paths = install(root, provider="ocfpy-bench", names=list(EXAMPLES), python=python)
     return {p.name: p for p in paths}
-
-
-def script_python(script: Path) -> str:
-    """The interpreter named in a script's shebang (its first word)."""
-    first = script.read_text().splitlines()[0]
-    return first[2:].split()[0]
 
 
 # -- running ------------------------------------------------------------------------
@@ -156,28 +151,6 @@ def measure(cmds, runs: int, warmup: int = 3):
 
 
 # -- importtime ---------------------------------------------------------------------
-def imported_modules(python: str, script, action: str, env: dict) -> dict:
-    """{module name: cumulative microseconds} that running ``script action`` imports,
-    from ``python -X importtime`` (same -IS flags as the shebang)."""
-    import subprocess
-
-    proc = subprocess.run([python, "-IS", "-X", "importtime", str(script), action], env=env,
-                          capture_output=True, text=True, timeout=60)
-    found = {}
-    for line in proc.stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        parts = line[len("import time:"):].split("|")
-        if len(parts) != 3 or not parts[1].strip().isdigit():
-            continue
-        found[parts[2].strip()] = int(parts[1].strip())
-    return found
-
-
-def heavy_in(modules) -> list:
-    return sorted({m.split(".")[0] for m in modules} & set(HEAVY))
-
-
 def importtime_paths(scripts: dict, state_dir: Path) -> list:
     """(agent, path label, action, env) of the hot paths to check."""
     out = []

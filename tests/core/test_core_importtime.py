@@ -1,17 +1,29 @@
 """Nothing heavy on the hot paths: `python -X importtime` of the installed example
-agents (meta-data, probe, recurring monitor) shows none of lxml, click, pyroute2,
-pymysql, psutil. Shares its parsing with bench/bench_agents.py."""
+agents (meta-data, probe, recurring monitor) shows none of the modules in the
+one import-cost table, ocfpy.testing.importcost.HEAVY (bench/ uses it too)."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from core_helpers import REPO, clean_environ
+from core_helpers import clean_environ
+from ocfpy.testing import importcost
 
-_spec = importlib.util.spec_from_file_location("bench_agents", REPO / "bench" / "bench_agents.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+
+def hot_paths(state_dir: Path) -> dict:
+    """(agent, path label) -> (action, environment) of the example agents' hot paths."""
+    out = {}
+    for name in ("dummy", "stateful"):
+        absent = state_dir / f"{name}-absent.state"
+        present = state_dir / f"{name}-present.state"
+        present.write_text("unpromoted\n" if name == "stateful" else "1\n")
+        # no crm tools on PATH: what matters is what gets imported, not the cluster
+        bare = {"PATH": str(state_dir), "OCF_RESOURCE_INSTANCE": "bench"}
+        out[(name, "meta-data")] = ("meta-data", clean_environ(**bare))
+        out[(name, "probe")] = ("monitor", clean_environ(OCF_RESKEY_state=absent, **bare))
+        out[(name, "recurring monitor")] = ("monitor", clean_environ(
+            OCF_RESKEY_state=present, OCF_RESKEY_CRM_meta_interval="10000", **bare))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +37,11 @@ PATHS = [(name, label) for name in ("dummy", "stateful")
 
 @pytest.mark.parametrize("agent, label", PATHS)
 def test_hot_path_imports_none_of_the_heavy_modules(installed, state_dir, agent, label):
-    paths = {(n, l): (a, env) for n, l, a, env in bench.importtime_paths(installed, state_dir)}
-    action, env = paths[(agent, label)]
-    python = bench.script_python(installed[agent])
-    modules = bench.imported_modules(python, installed[agent], action, env)
+    action, env = hot_paths(state_dir)[(agent, label)]
+    python = importcost.script_python(installed[agent])
+    modules = importcost.imported_modules(python, installed[agent], action, env)
     assert "ocfpy.agent" in modules, "importtime output not parsed: the agent did not run?"
-    assert bench.heavy_in(modules) == []
+    assert importcost.heavy_in(modules) == []
 
 
 def test_importtime_parser_sees_a_heavy_import(tmp_path):
@@ -40,5 +51,5 @@ def test_importtime_parser_sees_a_heavy_import(tmp_path):
     script = tmp_path / "s.py"
     site = str(Path(__import__("click").__file__).parent.parent)
     script.write_text(f"import sys; sys.path.insert(0, {site!r}); import click\n")
-    modules = bench.imported_modules(sys.executable, script, "x", clean_environ())
-    assert bench.heavy_in(modules) == ["click"]
+    modules = importcost.imported_modules(sys.executable, script, "x", clean_environ())
+    assert "click" in importcost.heavy_in(modules)
