@@ -17,6 +17,7 @@ pymysql only when mariadbd is running, psutil only to stop it. meta-data
 imports neither.
 """
 
+import errno
 import os
 
 from ocfpy import codes, mysql
@@ -128,6 +129,8 @@ itself) and the client_binary parameter (no client is run)."""
                                       "my.cnf-style file with a [client] section (user=, password=; "
                                       "its user replaces check_user). Readable by root only.")
 
+    _credentials = None     # (user, password) once read
+
     actions = (
         Action("start", timeout=120),
         Action("stop", timeout=120),
@@ -178,6 +181,7 @@ itself) and the client_binary parameter (no client is run)."""
                                       f"by user {self.user}")
         if self.check_passwd_file and not os.path.isfile(self.check_passwd_file):
             self.fail(codes.ERR_INSTALLED, f"check_passwd_file {self.check_passwd_file} does not exist")
+        self.credentials()      # a file that cannot work fails here, with its reason
 
     def on_invalid(self, error):
         if self.action == "stop" and self.values.get("datadir"):
@@ -404,7 +408,7 @@ itself) and the client_binary parameter (no client is run)."""
         except FileNotFoundError:
             return None
         except OSError as exc:
-            if exc.errno == 40:      # ELOOP: a symlink
+            if exc.errno == errno.ELOOP:      # a symlink
                 self.fail(codes.ERR_GENERIC, f"{path} is a symbolic link: refusing to use it")
             self.fail(codes.ERR_GENERIC, f"cannot read {path}: {exc.strerror or exc}")
         try:
@@ -584,16 +588,25 @@ itself) and the client_binary parameter (no client is run)."""
 
     # -- status ---------------------------------------------------------------------------------
     def credentials(self):
+        """(user, password) for status queries; every value read from
+        check_passwd_file is masked in the logs before it is returned."""
+        if self._credentials is not None:
+            return self._credentials
         user, password = self.check_user, self.check_passwd or ""
         if self.check_passwd_file:
+            path = self.check_passwd_file
             try:
-                file_user, password = mysql.read_credentials(self.check_passwd_file)
+                file_user, password = mysql.read_credentials(path, hide=self.log.hide)
             except OSError as exc:
-                self.fail(codes.ERR_PERM, f"cannot read check_passwd_file {self.check_passwd_file}: "
+                if exc.errno in (errno.EILSEQ, errno.EFBIG):
+                    self.fail(codes.ERR_CONFIGURED, f"check_passwd_file {path}: {exc.strerror} "
+                                                    "(a password file, or a [client] section)")
+                self.fail(codes.ERR_PERM, f"cannot read check_passwd_file {path}: "
                                           f"{exc.strerror or exc}")
             user = file_user or user
         self.log.hide(password)
-        return user, password
+        self._credentials = user, password
+        return self._credentials
 
     def status(self, timeout=5.0):
         """The server's wsrep status; OCFError(ERR_CONFIGURED) when access is denied."""
@@ -885,14 +898,13 @@ itself) and the client_binary parameter (no client is run)."""
         user, password = self.credentials()
         self.log.warning("two_node_mode: alone and non-Primary, setting pc.bootstrap=YES")
         try:
-            conn = pymysql.connect(unix_socket=self.socket, user=user, password=password,
-                                   connect_timeout=5, autocommit=True)
+            conn = mysql.connect(self.socket, user, password, timeout=5)
             try:
                 with conn.cursor() as cur:
                     cur.execute("SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'")
             finally:
                 conn.close()
-        except pymysql.err.MySQLError as exc:
+        except (mysql.MysqlError, pymysql.err.MySQLError) as exc:
             self.log.error("pc.bootstrap failed: %s", exc)
         return True
 

@@ -42,7 +42,7 @@ __all__ = [
     "GraState", "Member", "Candidate", "MysqlError", "CredentialsError", "UnreachableError",
     "parse_grastate", "set_safe_to_bootstrap", "parse_recovered_position", "parse_gcomm",
     "parse_address", "parse_host_map", "address_matches", "member_of_node", "member_nodes", "elect",
-    "read_credentials", "query_status", "is_primary", "is_synced", "LOCAL_STATES",
+    "read_credentials", "connect", "query_status", "is_primary", "is_synced", "LOCAL_STATES",
     "RECOVERED_MARK", "ZERO_UUID",
 ]
 
@@ -345,7 +345,11 @@ def _unquote(value: str) -> str:
     return v
 
 
-def read_credentials(path: str):
+#: a credentials file larger than this is refused (it cannot be one)
+CREDENTIALS_MAX = 64 * 1024
+
+
+def read_credentials(path: str, hide=None):
     """``(user or None, password)`` from a credentials file, in one of three formats:
 
     - my.cnf style, told by a ``[client]`` line (usable with
@@ -364,10 +368,31 @@ def read_credentials(path: str):
     - otherwise a plain password file: its first line is the password
       (trailing newline dropped), user None.
 
-    Raises OSError when unreadable.
+    ``hide`` (e.g. an agent's ``log.hide``) is called with every value read,
+    before it is returned. Raises OSError when unreadable, when larger than
+    CREDENTIALS_MAX (errno EFBIG) or when not UTF-8 text (errno EILSEQ); its
+    message never holds a byte of the file.
     """
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+    import errno
+
+    with open(path, "rb") as fh:
+        data = fh.read(CREDENTIALS_MAX + 1)
+    if len(data) > CREDENTIALS_MAX:
+        raise OSError(errno.EFBIG, f"larger than {CREDENTIALS_MAX // 1024} KiB", path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # the error would show the offending byte and its position: a piece of the secret
+        raise OSError(errno.EILSEQ, "not UTF-8 text", path) from None
+    user, password = _parse_credentials(text)
+    if hide is not None:
+        hide(password)
+        if user:
+            hide(user)
+    return user, password
+
+
+def _parse_credentials(text: str):
     lines = text.splitlines()
     stripped = [line.strip() for line in lines]
     if any(s.lower() == "[client]" for s in stripped):
@@ -403,18 +428,26 @@ def _read_client_section(stripped):
     return user, password
 
 
-def query_status(socket_path: str, user: str, password: str = "", timeout: float = 5.0) -> dict:
-    """Galera status of the server on ``socket_path``: every ``wsrep%`` status
-    variable plus ``read_only`` and ``wsrep_on`` (strings), as {name: value}.
+def _wire(text) -> bytes:
+    """A user name or password as the server compares it: UTF-8 (what the
+    mysql client sends from a UTF-8 terminal); a value that was not UTF-8 to
+    begin with (kept by Python as surrogates) goes as its original bytes.
+    pymysql itself would encode a str password as Latin-1 and raise on
+    anything else, with a message that locates the character."""
+    if isinstance(text, bytes):
+        return text
+    return (text or "").encode("utf-8", "surrogateescape")
 
-    Raises CredentialsError, UnreachableError or MysqlError. The password goes
-    over the socket only (never on a command line).
-    """
+
+def connect(socket_path: str, user: str, password: str = "", timeout: float = 5.0):
+    """A pymysql connection over the unix socket (autocommit). Raises
+    CredentialsError, UnreachableError or MysqlError; the password goes over
+    the socket only (never on a command line)."""
     import pymysql   # ~20 ms: only when a query is due
 
     try:
-        conn = pymysql.connect(unix_socket=socket_path, user=user, password=password or "",
-                               connect_timeout=timeout, read_timeout=timeout,
+        return pymysql.connect(unix_socket=socket_path, user=_wire(user), password=_wire(password),
+                               charset="utf8mb4", connect_timeout=timeout, read_timeout=timeout,
                                write_timeout=timeout, autocommit=True)
     except pymysql.err.OperationalError as exc:
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
@@ -423,8 +456,26 @@ def query_status(socket_path: str, user: str, password: str = "", timeout: float
         if code in (2002, 2003, 2013) or not os.path.exists(socket_path):
             raise UnreachableError(f"cannot connect to {socket_path}", code) from None
         raise MysqlError(str(exc.args[-1]) if exc.args else str(exc), code) from None
+    except pymysql.err.MySQLError as exc:
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+        raise MysqlError(str(exc.args[-1]) if exc.args else str(exc), code) from None
     except OSError as exc:
         raise UnreachableError(f"cannot connect to {socket_path}: {exc.strerror or exc}") from None
+    except ValueError:
+        # UnicodeError and pymysql's own checks: their text may quote the password
+        raise MysqlError("cannot connect: the client refused the connection parameters") from None
+
+
+def query_status(socket_path: str, user: str, password: str = "", timeout: float = 5.0) -> dict:
+    """Galera status of the server on ``socket_path``: every ``wsrep%`` status
+    variable plus ``read_only`` and ``wsrep_on`` (strings), as {name: value}.
+
+    Raises CredentialsError, UnreachableError or MysqlError. The password goes
+    over the socket only (never on a command line).
+    """
+    import pymysql
+
+    conn = connect(socket_path, user, password, timeout)
     try:
         with conn.cursor() as cur:
             cur.execute("SHOW GLOBAL STATUS LIKE 'wsrep%'")

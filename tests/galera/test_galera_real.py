@@ -367,6 +367,22 @@ def test_wrong_check_credentials_make_monitor_fail_configured_without_showing_th
     assert "wrong-pw-789" not in res.stderr + bed.agent_log.read_text()
 
 
+def test_a_check_password_outside_latin1_is_accepted_by_the_server(galera_bed, tmp_path):
+    password = "pässwörd-€-密码"
+    bed = galera_bed(1)
+    bed.up()
+    bed.sql("node1", "CREATE USER 'check'@'localhost' IDENTIFIED BY %s", (password,))
+    pwfile = tmp_path / "check.cnf"
+    pwfile.write_text(f"[client]\nuser = check\npassword = {password}\n", encoding="utf-8")
+    for params in ({"check_user": "check", "check_passwd": password},
+                   {"check_passwd_file": str(pwfile)}):
+        res = bed.driver.run("monitor", "node1", interval=10, meta={"role": "Promoted"}, params=params)
+        assert res.rc == codes.RUNNING_PROMOTED, res.stderr
+    res = bed.driver.run("monitor", "node1", interval=10, meta={"role": "Promoted"},
+                         params={"check_user": "check", "check_passwd": password[:-1] + "x"})
+    assert res.rc == codes.ERR_CONFIGURED and "access denied" in res.exit_reason, res.stderr
+
+
 def test_start_refuses_a_configuration_without_galera(mdb_base, tmp_path):
     from ocfpy.testing.driver import Driver
     from ocfpy.testing.fake import FakeCluster

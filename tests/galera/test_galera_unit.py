@@ -739,3 +739,76 @@ def test_mariadbd_recovery_runs_with_every_group_of_the_user(fake_base, monkeypa
     assert bed.run("start", "node1", instance=0).rc == 0
     groups = set(map(int, (datadir / "groups.recover").read_text().split()))
     assert groups == {pwd.getpwnam("mysql").pw_gid, 64999}
+
+
+# --- the check password --------------------------------------------------------------------------
+
+NON_LATIN1_PW = "pässwörd-€-密码"
+
+
+def test_a_password_outside_latin1_goes_to_the_server_not_into_an_encoding_error(tmp_path):
+    with pytest.raises(mysql.UnreachableError):           # nothing listens: the client got that far
+        mysql.query_status(str(tmp_path / "no.sock"), "check", NON_LATIN1_PW, timeout=1)
+
+
+def test_a_password_that_was_not_utf8_goes_as_its_original_bytes():
+    raw = b"pw-\xe9\xff"
+    assert mysql._wire(raw.decode("utf-8", "surrogateescape")) == raw
+    assert mysql._wire(NON_LATIN1_PW) == NON_LATIN1_PW.encode("utf-8")
+
+
+def _running_monitor(bed, mocker, **params):
+    """A promoted monitor on node1 that finds "its" mariadbd running (none answers)."""
+    from ocfpy_agents.galera import Galera
+
+    mocker.patch.object(Galera, "mysqld_pid", return_value=os.getpid())
+    return bed.run("monitor", "node1", instance=0, interval=10, timeout=4,
+                   meta={"role": "Promoted"}, params=params)
+
+
+def _no_piece_of(secret: str, text: str):
+    for piece in [secret, *(c for c in secret if not c.isascii()), "\\u20ac", "\\xe4"]:
+        assert piece not in text, piece
+
+
+@needs_mysql_user
+def test_a_check_password_outside_latin1_never_shows_where_its_odd_character_is(tmp_path, mocker):
+    bed = FakeBed(tmp_path, seqnos=(1, 1, 1))
+    res = _running_monitor(bed, mocker, check_passwd=NON_LATIN1_PW)
+    reason = _one_reason(res)
+    assert "Unicode" not in reason and "codec" not in reason and "position" not in reason, reason
+    assert reason == "mariadbd does not answer"
+    _no_piece_of(NON_LATIN1_PW, res.stderr + bed.log.read_text())
+
+
+@needs_mysql_user
+@pytest.mark.parametrize("content,why", [
+    (b"p\xe9ss-w\xf6rd\n", "not UTF-8 text"),
+    (b"[client]\nuser = check\npassword = \xff\xfe-secret\n", "not UTF-8 text"),
+    (b"x" * (64 * 1024 + 1), "larger than 64 KiB"),
+], ids=["latin-1 password", "binary in a [client] file", "huge file"])
+def test_a_check_passwd_file_that_cannot_be_a_password_file_is_a_configuration_error(
+        tmp_path, mocker, content, why):
+    pwfile = tmp_path / "check.pw"
+    pwfile.write_bytes(content)
+    pwfile.chmod(0o600)
+    bed = FakeBed(tmp_path, seqnos=(1, 1, 1), check_passwd_file=str(pwfile))
+    for res in (_running_monitor(bed, mocker), bed.run("start", "node1", instance=0)):
+        assert res.rc == codes.ERR_CONFIGURED, res.stderr
+        reason = _one_reason(res)
+        assert reason == f"check_passwd_file {pwfile}: {why} (a password file, or a [client] section)"
+        for shown in ("0xe9", "xe9", "\\xe9", "0xff", "position", "codec"):
+            assert shown not in res.stderr, shown
+
+
+@pytest.mark.parametrize("text,values", [
+    ("plain-pw\n", ["plain-pw"]),
+    ("[client]\nuser = chk\npassword = 'q pw'\n", ["q pw", "chk"]),
+    ('MYSQL_USERNAME="u1"\nMYSQL_PASSWORD="p1"\n', ["p1", "u1"]),
+])
+def test_every_value_read_from_a_password_file_is_hidden_before_it_is_returned(tmp_path, text, values):
+    path = tmp_path / "pw"
+    path.write_text(text)
+    seen = []
+    assert set(mysql.read_credentials(str(path), hide=seen.append)) - {None} == set(values)
+    assert seen == values
