@@ -76,9 +76,9 @@ def import_costs(bed) -> dict:
     out = {
         "vip module incl. ocfpy core (monitor path)": importtime(
             [sys.executable, "-IS", "-X", "importtime", str(bed.agent_path), "monitor"], "vip"),
-        "ocfpy.net.addr + rtnl": importtime(
+        "ocfpy_agents.vip.addr + rtnl": importtime(
             [sys.executable, "-IS", "-X", "importtime", "-c",
-             f"import sys; sys.path.insert(0, {str(REPO)!r}); import ocfpy.net.addr"], "ocfpy.net.addr"),
+             f"import sys; sys.path.insert(0, {str(REPO)!r}); import ocfpy_agents.vip.addr"], "ocfpy_agents.vip.addr"),
         "pyroute2": importtime([sys.executable, "-X", "importtime", "-c", "import pyroute2"], "pyroute2"),
         "socket (avoided)": importtime([sys.executable, "-IS", "-X", "importtime", "-c", "import socket"],
                                        "socket"),

@@ -58,7 +58,7 @@ class AgentInfo:
 
     name: str
     provider: str
-    module: str
+    module: str          # dotted, e.g. "ocfpy_agents.vip.agent"
     cls: type
 
     @property
@@ -70,26 +70,37 @@ def agents_dir() -> Path:
     return Path(ocfpy_agents.__file__).resolve().parent
 
 
+def _agent_modules() -> list:
+    """Dotted names of the agents package's modules: the examples at its top,
+    and every module of each agent family (a subpackage with its helpers)."""
+    root = agents_dir()
+    names = [f"ocfpy_agents.{p.stem}" for p in sorted(root.glob("*.py")) if not p.name.startswith("_")]
+    for family in sorted(p for p in root.iterdir() if (p / "__init__.py").is_file()):
+        names += [f"ocfpy_agents.{family.name}.{p.stem}" for p in sorted(family.glob("*.py"))
+                  if not p.name.startswith("_")]
+    return names
+
+
 def discover() -> list:
-    """Every agent class in the agents package (modules not starting with _)."""
+    """Every agent class in the agents package (classes with an OCF name)."""
     found = []
-    for path in sorted(agents_dir().glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"ocfpy_agents.{path.stem}")
+    for dotted in _agent_modules():
+        module = importlib.import_module(dotted)
         for value in vars(module).values():
             if (isinstance(value, type) and issubclass(value, Agent) and value is not Agent
                     and value.__module__ == module.__name__ and value.name):
-                found.append(AgentInfo(value.name, value.provider, path.stem, value))
+                found.append(AgentInfo(value.name, value.provider, dotted, value))
     return found
 
 
 def find(names=None) -> list:
-    """The agents named (all when ``names`` is empty); unknown names raise KeyError."""
+    """The agents named (all when ``names`` is empty); unknown names raise
+    KeyError. A name is an OCF type (``vip``) or ``ocf:PROVIDER:TYPE``."""
     every = discover()
     if not names:
         return every
     by_name = {a.name: a for a in every}
+    by_name.update({f"ocf:{a.provider}:{a.name}": a for a in every})
     missing = [n for n in names if n not in by_name]
     if missing:
         raise KeyError(", ".join(missing))
@@ -97,16 +108,24 @@ def find(names=None) -> list:
 
 
 def script_text(info: AgentInfo, python: str) -> str:
-    """The executable installed for one agent."""
+    """The executable installed for one agent.
+
+    ``ocfpy_agents`` is registered as a package rooted at the agents
+    directory without running anything (a checkout names that directory
+    ``agents/``), so the agent's family imports as it does everywhere else.
+    """
     ocfpy_parent = str(Path(ocfpy.__file__).resolve().parent.parent)
-    module_dir = str(info.module_file.parent)
+    cls = info.cls.__name__
     return (f"#!{python} -IS\n"
             f"{MARKER}: ocf:{info.provider}:{info.name}; run it again after moving ocfpy.\n"
             "import sys\n"
-            f"sys.path[:0] = [{ocfpy_parent!r}, {module_dir!r}]\n"
+            f"sys.path[:0] = [{ocfpy_parent!r}]\n"
             f"sys.path += {dependency_paths()!r}\n"
-            f"from {info.module} import {info.cls.__name__}\n"
-            f"{info.cls.__name__}.main()\n")
+            "agents = type(sys)('ocfpy_agents')\n"
+            f"agents.__path__ = [{str(agents_dir())!r}]\n"
+            "sys.modules['ocfpy_agents'] = agents\n"
+            f"from {info.module} import {cls}\n"
+            f"{cls}.main()\n")
 
 
 def default_python() -> str:

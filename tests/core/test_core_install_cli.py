@@ -15,9 +15,18 @@ from ocfpy.cli import main
 
 def test_discover_finds_the_example_agents_with_their_default_provider():
     found = {a.name: a for a in inst.discover()}
-    assert found["dummy"].provider == "ocfpy" and found["dummy"].module == "dummy"
+    assert found["dummy"].provider == "ocfpy" and found["dummy"].module == "ocfpy_agents.dummy"
     assert found["stateful"].provider == "ocfpy"
     assert found["dummy"].cls.__name__ == "Dummy"
+
+
+def test_discover_finds_an_agent_inside_its_family_package():
+    found = {a.name: a for a in inst.discover()}
+    assert found["vip"].module == "ocfpy_agents.vip.agent"
+
+
+def test_an_agent_can_be_named_as_ocf_provider_type():
+    assert [a.name for a in inst.find(["ocf:ocfpy:dummy"])] == ["dummy"]
 
 
 def test_find_unknown_agent_raises_key_error_naming_it():

@@ -19,8 +19,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ocfpy.deadline import Deadline
-from ocfpy.net import announce
-from ocfpy_agents.vip import Vip
+from ocfpy_agents.vip import announce
+from ocfpy_agents.vip.agent import Vip
 
 
 def run(action, **params):

@@ -12,10 +12,10 @@ import io
 
 import pytest
 
-from ocfpy.net import health
-from ocfpy.net.addr import ifname_problem, link_by_name, pack_ip
+from ocfpy_agents.vip import health
+from ocfpy_agents.vip.addr import ifname_problem, link_by_name, pack_ip
 from ocfpy.parameters import Integer, IPAddress
-from ocfpy_agents.vip import Lifetime, Netmask, Vip
+from ocfpy_agents.vip.agent import Lifetime, Netmask, Vip
 
 ARABIC_INDIC = "١٩٢.٠.٢.١٠"          # 192.0.2.10 in Arabic-Indic digits: str.isdigit says yes
 SIXTEEN = "abcdefghijklmnop"         # IFNAMSIZ - 1 is 15

@@ -277,8 +277,8 @@ def test_netlink_views_match_pyroute2(bed):
 import json, sys
 sys.path.insert(0, {str(REPO)!r})
 from pyroute2 import IPRoute
-from ocfpy.net.rtnl import Netlink, AF_INET, AF_INET6
-from ocfpy.net import addr
+from ocfpy_agents.vip.rtnl import Netlink, AF_INET, AF_INET6
+from ocfpy_agents.vip import addr
 with IPRoute() as ipr, Netlink() as nl:
     ref = sorted((a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS"), a["prefixlen"], a["index"],
                   a.get_attr("IFA_FLAGS") or a["flags"]) for a in ipr.get_addr())
@@ -302,7 +302,7 @@ def test_monitor_does_not_import_pyroute2_or_socket(bed):
                            str(bed.agent_path), "monitor"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-    assert "vip" in modules and "ocfpy.net.addr" in modules
+    assert "vip" in modules and "ocfpy_agents.vip.addr" in modules
     assert not {m for m in modules if m.startswith("pyroute2")}
     assert "socket" not in modules and "enum" not in modules
 

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ocfpy.agent import Agent
-from ocfpy.net import announce, health, rtnl
-from ocfpy.net.addr import in_prefix, pack_ip
-from ocfpy.net.change import broadcast_for
-from ocfpy_agents.vip import AddressList, Lifetime, Netmask, Vip
+from ocfpy_agents.vip import announce, health, rtnl
+from ocfpy_agents.vip.addr import in_prefix, pack_ip
+from ocfpy_agents.vip.change import broadcast_for
+from ocfpy_agents.vip.agent import AddressList, Lifetime, Netmask, Vip
 
 
 @pytest.mark.parametrize("raw, value", [("24", 24), ("0", 0), ("128", 128), ("255.255.255.0", 24),

@@ -16,7 +16,7 @@ import socket
 import sys
 import time
 
-from ocfpy.net.health import icmp_checksum as checksum
+from ocfpy_agents.vip.health import icmp_checksum as checksum
 
 
 

@@ -9,7 +9,7 @@ with ``struct``. The socket is ``_socket``'s (the ``socket`` module pulls in
 ``enum``: ~12 ms).
 
 The netlink socket belongs to the network namespace the process is in when
-it is created: enter a namespace (``ocfpy.net.netns``) first.
+it is created: enter a namespace (``ocfpy_agents.vip.netns``) first.
 
 Example::
 

@@ -2,8 +2,8 @@
 
 Reads like its meta-data: parameters and actions first, short actions below.
 The hot path (monitor, probe, meta-data) imports only ocfpy's core plus
-``ocfpy.net.addr`` (one netlink socket, no pyroute2, no ``socket`` module);
-start and stop add ``ocfpy.net.change`` and ``ocfpy.net.announce``.
+``ocfpy_agents.vip.addr`` (one netlink socket, no pyroute2, no ``socket`` module);
+start and stop add ``ocfpy_agents.vip.change`` and ``ocfpy_agents.vip.announce``.
 """
 
 import os
@@ -181,7 +181,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     # -- checks -----------------------------------------------------------------------
     def validate_config(self):
-        from ocfpy.net.addr import ifname_problem, is_link_local, pack_ip
+        from ocfpy_agents.vip.addr import ifname_problem, is_link_local, pack_ip
 
         # Everything a value can be refused for is refused here, before any
         # netlink request: the kernel answers a malformed name with an error
@@ -219,7 +219,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     def check_gateway(self, gateway: str) -> None:
         """A gateway is ADDRESS, or ADDRESS%IFNAME for an IPv6 link-local one
         (which is reachable only through a named interface)."""
-        from ocfpy.net.addr import ifname_problem, is_link_local, pack_ip
+        from ocfpy_agents.vip.addr import ifname_problem, is_link_local, pack_ip
 
         address, percent, scope = gateway.partition("%")
         try:
@@ -241,7 +241,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     def validate_node(self):
         if self.network_namespace:
-            from ocfpy.net import netns
+            from ocfpy_agents.vip import netns
 
             try:
                 netns.enter(self.network_namespace)
@@ -254,7 +254,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     # -- helpers ------------------------------------------------------------------------
     @staticmethod
     def _is_v4(text):
-        from ocfpy.net.addr import pack_ip
+        from ocfpy_agents.vip.addr import pack_ip
         from ocfpy.parameters import _is_ipv4
 
         if not _is_ipv4(text):
@@ -280,7 +280,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     @property
     def nl(self):
         if "_nl" not in self.__dict__:
-            from ocfpy.net.rtnl import Netlink
+            from ocfpy_agents.vip.rtnl import Netlink
 
             self._nl = Netlink()     # created after validate_node entered the namespace
         return self._nl
@@ -288,7 +288,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     @property
     def link(self):
         if "_link" not in self.__dict__:
-            from ocfpy.net.addr import link_by_name
+            from ocfpy_agents.vip.addr import link_by_name
 
             self._link = link_by_name(self.nl, self.nic_name) if self.nic_name else None
         return self._link
@@ -301,7 +301,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     def configured(self) -> list:
         """Our address where it is: on nic, or anywhere when nic is unset."""
-        from ocfpy.net.addr import find_address
+        from ocfpy_agents.vip.addr import find_address
 
         found = find_address(self.nl, self.address)
         if self.nic_name:
@@ -316,7 +316,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         """Why the link cannot carry the address (check_link_status), or None."""
         if not self.check_link_status:
             return None
-        from ocfpy.net.addr import link_by_index
+        from ocfpy_agents.vip.addr import link_by_index
 
         link = self.link if self.link is not None and self.link.index == index else link_by_index(self.nl, index)
         if link is None or not link.carrier_ok:
@@ -327,7 +327,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     def target(self):
         """(Link, prefixlen) the address belongs on: nic or the discovered route."""
-        from ocfpy.net.addr import discover, link_by_index
+        from ocfpy_agents.vip.addr import discover, link_by_index
 
         if self.nic_name:
             link, prefix = self.link, self.cidr_netmask
@@ -343,7 +343,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     # -- actions -----------------------------------------------------------------------
     def start(self):
-        from ocfpy.net import change, rtnl
+        from ocfpy_agents.vip import change, rtnl
 
         link, prefix = self.target()
         for a in self.configured():
@@ -358,7 +358,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         if problem:
             self.fail(codes.ERR_GENERIC, f"cannot start: {problem}")
         if self.run_arping and not self.is_v6 and self.announces(link):
-            from ocfpy.net.announce import find_duplicate
+            from ocfpy_agents.vip.announce import find_duplicate
 
             owner = find_duplicate(link.name, link.mac, self.address,
                                    interval=min(1.0, max(0.05, self.arp_interval / 1000.0)),
@@ -388,7 +388,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         return codes.SUCCESS
 
     def stop(self):
-        from ocfpy.net import change, rtnl
+        from ocfpy_agents.vip import change, rtnl
 
         self.stop_announcer()
         for a in self.configured():
@@ -418,7 +418,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     # -- pieces of the actions ------------------------------------------------------------
     def anywhere(self) -> list:
-        from ocfpy.net.addr import find_address
+        from ocfpy_agents.vip.addr import find_address
 
         return find_address(self.nl, self.address)
 
@@ -441,7 +441,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         return codes.SUCCESS
 
     def link_of_address(self):
-        from ocfpy.net.addr import link_by_index
+        from ocfpy_agents.vip.addr import link_by_index
 
         return self.link if self.link is not None else link_by_index(self.nl, self._found.index)
 
@@ -450,12 +450,12 @@ on a node without gateways. Each monitor of any depth counts as one check."""
             return None
         if self.broadcast and self.broadcast != "+":
             return self.broadcast
-        from ocfpy.net.change import broadcast_for
+        from ocfpy_agents.vip.change import broadcast_for
 
         return broadcast_for(self.address, prefix)
 
     def wait_dad(self, link, prefix):
-        from ocfpy.net import change
+        from ocfpy_agents.vip import change
 
         outcome = change.wait_dad(self.nl, link.index, self.address, self.deadline)
         if outcome == "ok":
@@ -480,7 +480,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         background child ends there."""
         if rounds <= 0 or not self.announces(link):
             return
-        from ocfpy.net import announce
+        from ocfpy_agents.vip import announce
 
         interval = max(announce.MIN_INTERVAL, self.arp_interval / 1000.0)
         if self.is_v6:
@@ -545,7 +545,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     def gateway_check(self) -> bool:
         """One ping round, the fall/rise state updated, the attribute published
         when it changed. True while the gateways count as up."""
-        from ocfpy.net import health
+        from ocfpy_agents.vip import health
 
         state = health.Hysteresis(self.state_file("gw"), self.gateway_fall, self.gateway_rise)
         replies = health.ping_all(self.gateways, timeout=min(self.gateway_timeout,

@@ -1,6 +1,6 @@
 """Read-only views of links, addresses and routes for the hot path (no pyroute2).
 
-Everything goes through one rtnetlink socket (``ocfpy.net.rtnl``), not
+Everything goes through one rtnetlink socket (``ocfpy_agents.vip.rtnl``), not
 /sys or /proc/net: after ``setns`` into another network namespace /sys still
 shows the namespace it was mounted in, netlink always answers for the
 namespace the socket was created in.
@@ -15,8 +15,8 @@ Example::
 
 import _socket
 
-from ocfpy.net import rtnl
-from ocfpy.net.rtnl import AF_INET, AF_INET6
+from ocfpy_agents.vip import rtnl
+from ocfpy_agents.vip.rtnl import AF_INET, AF_INET6
 
 
 #: IFNAMSIZ - 1: the longest interface name the kernel takes, in bytes

@@ -3,7 +3,7 @@
 Raw netlink rather than pyroute2, measured: ``import pyroute2`` alone costs
 ~175 ms here (bench/bench_vip.py prints it) while a whole IPaddr2 start
 takes ~57 ms, and start time is outage on failover. The two messages needed
-(RTM_NEWADDR, RTM_DELADDR) are a few lines each with ``ocfpy.net.rtnl``.
+(RTM_NEWADDR, RTM_DELADDR) are a few lines each with ``ocfpy_agents.vip.rtnl``.
 
 Example::
 
@@ -15,8 +15,8 @@ Example::
 import struct
 import time
 
-from ocfpy.net import rtnl
-from ocfpy.net.addr import family_of, find_address, pack_ip
+from ocfpy_agents.vip import rtnl
+from ocfpy_agents.vip.addr import family_of, find_address, pack_ip
 
 _CACHEINFO = struct.Struct("=IIII")
 
