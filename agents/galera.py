@@ -145,6 +145,14 @@ itself) and the client_binary parameter (no client is run)."""
 
     # -- checks ---------------------------------------------------------------------------
     def validate_config(self):
+        if self.additional_parameters:
+            import shlex
+
+            try:
+                shlex.split(self.additional_parameters)
+            except ValueError as exc:   # "No closing quotation", "No escaped character"
+                self.fail(codes.ERR_CONFIGURED, f"parameter additional_parameters: {exc} "
+                                                "(the value is split like a shell would)")
         for node, addr in self.host_map.items():
             if not any(mysql.address_matches(addr, m) for m in self.members):
                 self.fail(codes.ERR_CONFIGURED, f"parameter cluster_host_map: {node}:{addr} "
@@ -337,7 +345,26 @@ itself) and the client_binary parameter (no client is run)."""
         binary = self.binary_path
         if not names & {os.path.basename(binary), os.path.basename(os.path.realpath(binary))}:
             return False
-        return f"--datadir={self.datadir}".encode() in args
+        if os.fsencode(f"--datadir={self.datadir}") not in args:
+            return False
+        # a look-alike another user runs (any user may start a "mariadbd
+        # --datadir=..." and write its pid where the mysql user can) is not ours
+        return self._runs_as_user(pid)
+
+    def _runs_as_user(self, pid) -> bool:
+        """The process's real and effective uid are those of ``user``."""
+        import pwd
+
+        try:
+            uid = pwd.getpwnam(self.user).pw_uid
+            with open(f"/proc/{pid}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Uid:"):
+                        real, effective = (int(f) for f in line.split()[1:3])
+                        return real == effective == uid
+        except (KeyError, OSError, ValueError):
+            pass
+        return False
 
     @property
     def binary_path(self) -> str:

@@ -8,6 +8,7 @@ import pwd
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -812,3 +813,61 @@ def test_every_value_read_from_a_password_file_is_hidden_before_it_is_returned(t
     seen = []
     assert set(mysql.read_credentials(str(path), hide=seen.append)) - {None} == set(values)
     assert seen == values
+
+
+# --- parameters that cannot work, and processes that are not ours ------------------------------------
+
+@needs_mysql_user
+@pytest.mark.parametrize("value,why", [("--wsrep-sst-method='rsync", "No closing quotation"),
+                                       ('--log-bin="x', "No closing quotation"),
+                                       ("--x=a\\", "No escaped character")])
+def test_additional_parameters_that_do_not_split_fail_validation_not_the_promote(tmp_path, value, why):
+    bed = FakeBed(tmp_path, seqnos=(7, 7, 7), additional_parameters=value)
+    res = bed.run("validate-all", "node1", instance=0)
+    assert res.rc == codes.ERR_CONFIGURED, res.stderr
+    assert _one_reason(res) == (f"parameter additional_parameters: {why} "
+                                "(the value is split like a shell would)")
+    assert bed.run("start", "node1", instance=0).rc == codes.ERR_CONFIGURED
+
+
+def _impostor(datadir: Path, user="nobody"):
+    """A process of ``user`` that looks like mariadbd of ``datadir``: argv[0]
+    is "mariadbd" and --datadir= is among its arguments."""
+    pw = pwd.getpwnam(user)
+    return subprocess.Popen(["mariadbd", "-c", "import time; time.sleep(120)", f"--datadir={datadir}"],
+                            executable=os.path.realpath(sys.executable), user=pw.pw_uid,
+                            group=pw.pw_gid, extra_groups=[], cwd="/", stdin=subprocess.DEVNULL)
+
+
+@needs_root
+@pytest.mark.parametrize("action", ["start", "stop"])
+def test_a_look_alike_mariadbd_of_another_user_is_neither_refused_nor_signalled(fake_base, action):
+    bed = FakeBed(fake_base, seqnos=(3, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
+    impostor = _impostor(fake_base / "node1" / "data")
+    try:
+        time.sleep(0.3)
+        assert impostor.poll() is None
+        (fake_base / "node1" / "m.pid").write_text(f"{impostor.pid}\n")   # the pid file points at it
+        res = bed.run(action, "node1", instance=0)
+        assert res.rc == codes.SUCCESS, res.exit_reason      # start: not "already running"
+        time.sleep(0.3)
+        assert impostor.poll() is None, "a process of another user was signalled"
+    finally:
+        impostor.kill()
+        impostor.wait()
+
+
+@needs_root
+def test_a_mariadbd_of_the_user_on_this_datadir_is_still_recognised(fake_base):
+    bed = FakeBed(fake_base, seqnos=(3, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
+    ours = _impostor(fake_base / "node1" / "data", user="mysql")
+    try:
+        time.sleep(0.3)
+        (fake_base / "node1" / "m.pid").write_text(f"{ours.pid}\n")
+        res = bed.run("start", "node1", instance=0)
+        assert res.rc == codes.ERR_GENERIC and "already running" in res.exit_reason
+        assert bed.run("stop", "node1", instance=0).rc == codes.SUCCESS
+        assert ours.wait(timeout=10) is not None
+    finally:
+        ours.kill()
+        ours.wait()
