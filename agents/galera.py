@@ -374,13 +374,32 @@ itself) and the client_binary parameter (no client is run)."""
 
     def mysqld_pid(self):
         """The pid of our running mariadbd, or None."""
-        from ocfpy.process import read_pidfile
-
         for path in (self.state_path("pid"), self.pid):
-            pid = read_pidfile(path)
+            pid = self._read_pid(path)
             if pid and self._is_ours(pid):
                 return pid
         return None
+
+    @staticmethod
+    def _read_pid(path):
+        """The pid in ``path``, or None. mariadbd's pid file sits in a directory
+        of the mysql user: a FIFO there would hang the read, a symlink to
+        /dev/zero would never end a line; neither is read."""
+        import stat
+
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except (OSError, ValueError):
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            text = os.read(fd, 64).split(b"\n", 1)[0].strip()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return int(text) if text.isdigit() and 0 < int(text) < 1 << 22 else None
 
     def _base_argv(self) -> list:
         # --defaults-file must come first; --datadir identifies the process (see _is_ours)

@@ -871,3 +871,13 @@ def test_a_mariadbd_of_the_user_on_this_datadir_is_still_recognised(fake_base):
     finally:
         ours.kill()
         ours.wait()
+
+
+@needs_root
+def test_a_pid_file_the_mysql_user_replaced_by_a_fifo_does_not_hang_the_monitor(tmp_path):
+    bed = FakeBed(tmp_path, seqnos=(3, 3, 3))
+    bed.driver.inprocess = False              # a hang must end in the driver's timeout, not the test's
+    os.mkfifo(tmp_path / "node1" / "m.pid")   # mariadbd's pid file: in the mysql user's directory
+    res = bed.run("monitor", "node1", instance=0, timeout=10)
+    assert not res.timed_out
+    assert res.rc == codes.NOT_RUNNING, res.stderr
