@@ -221,7 +221,7 @@ class Duration(Parameter):
         return f"{self.default:g}s" if isinstance(self.default, (int, float)) else str(self.default)
 
 
-def _is_ipv4(text: str) -> bool:
+def is_ipv4(text: str) -> bool:
     parts = text.split(".")
     if len(parts) != 4:
         return False
@@ -252,7 +252,7 @@ class IPAddress(Parameter):
 
     def parse(self, raw):
         text = raw.strip()
-        ok4, ok6 = _is_ipv4(text), ":" in text and _is_ipv6(text.split("%", 1)[0])
+        ok4, ok6 = is_ipv4(text), ":" in text and _is_ipv6(text.split("%", 1)[0])
         if self.version == 4 and not ok4:
             raise ValueError("must be an IPv4 address")
         if self.version == 6 and not ok6:

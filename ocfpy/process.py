@@ -330,6 +330,40 @@ def descendants(pid: int) -> list:
     return found
 
 
+def fork_detached(func):
+    """Run ``func()`` in a forked child of its own session, stdio on
+    /dev/null, that exits when ``func`` returns; returns ``(pid, start_time)``
+    so that a later call (a stop) can prove it signals that very child.
+
+    Example::
+
+        pid, started = fork_detached(lambda: announce_for(10))
+    """
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setsid()
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            func()
+        finally:
+            os._exit(0)
+    return pid, start_time(pid)
+
+
+def signal_if_same(pid: int, started, sig: int = SIGTERM) -> bool:
+    """Send ``sig`` to ``pid`` only while its start time is still ``started``
+    (a pid reused by another process is left alone). True when sent."""
+    if started is None or start_time(pid) != int(started):
+        return False
+    try:
+        os.kill(pid, sig)
+        return True
+    except OSError:
+        return False
+
+
 def _signal_all(pids, sig) -> None:
     for pid in pids:
         try:

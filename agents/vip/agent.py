@@ -175,8 +175,6 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         # The deeper check (OCF_CHECK_LEVEL=10, gateways) is not advertised: pcs
         # would create it by default, and it restarts the resource on gateway loss.
         Action("monitor", timeout=20, interval=10, depth=0),
-        Action("validate-all", timeout=20),
-        Action("meta-data", timeout=5),
     )
 
     # -- checks -----------------------------------------------------------------------
@@ -255,9 +253,9 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     @staticmethod
     def _is_v4(text):
         from ocfpy_agents.vip.addr import pack_ip
-        from ocfpy.parameters import _is_ipv4
+        from ocfpy.parameters import is_ipv4
 
-        if not _is_ipv4(text):
+        if not is_ipv4(text):
             return False
         try:
             pack_ip(text)
@@ -513,22 +511,16 @@ on a node without gateways. Each monitor of any depth counts as one check."""
     def spawn_announcer(self, func):
         """Run ``func`` in a detached child; its pid and start time go to a state file
         so that stop can end it (a late announcement would pull the address back)."""
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.setsid()
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                func()
-            finally:
-                os._exit(0)
-        started = _start_time(pid)
-        if started:
+        from ocfpy.process import fork_detached
+
+        pid, started = fork_detached(func)
+        if started is not None:
             with open(self.state_file("announce"), "w") as fh:
                 fh.write(f"{pid} {started}\n")
 
     def stop_announcer(self):
+        from ocfpy.process import signal_if_same
+
         path = self.state_file("announce")
         try:
             with open(path) as fh:
@@ -536,11 +528,8 @@ on a node without gateways. Each monitor of any depth counts as one check."""
             os.unlink(path)
         except (OSError, ValueError):
             return
-        if _start_time(int(pid)) == started:     # still our child, not a reused pid
-            try:
-                os.kill(int(pid), 15)
-            except OSError:
-                pass
+        if pid.isascii() and pid.isdigit() and started.isascii() and started.isdigit():
+            signal_if_same(int(pid), int(started))     # still our child, not a reused pid
 
     def gateway_check(self) -> bool:
         """One ping round, the fall/rise state updated, the attribute published
@@ -556,23 +545,16 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         value = "1" if state.record(passed) == health.UP else "0"
         if value != state.published:
             name = self.gateway_attribute or f"{self.invocation.instance or 'vip'}-gw-ok"
+            from ocfpy.crm import CrmError
+
             try:
                 self.crm.set_attr(name, value)
                 state.published = value
                 self.log.info("gateway state %s: %s=%s", state.state, name, value)
-            except Exception as exc:  # noqa: BLE001 - outside a cluster the tools fail
+            except (CrmError, OSError) as exc:   # outside a cluster the tools fail
                 self.log.warning("could not set node attribute %s: %s", name, exc)
         state.save()
         return value == "1"
-
-
-def _start_time(pid: int):
-    """Field 22 of /proc/PID/stat (start time in ticks), or None when gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rpartition(")")[2].split()[19]
-    except (OSError, IndexError):
-        return None
 
 
 main = Vip.main
