@@ -60,6 +60,8 @@ class AgentInfo:
     provider: str
     module: str          # dotted, e.g. "ocfpy_agents.vip.agent"
     cls: type
+    #: sys.path entries the module needs (an agent from outside ocfpy_agents)
+    path_entries: tuple = ()
 
     @property
     def module_file(self) -> Path:
@@ -93,18 +95,99 @@ def discover() -> list:
     return found
 
 
+#: entry-point group through which other packages offer agents ("name = module:Class")
+ENTRY_POINT_GROUP = "ocfpy.agents"
+
+
+def _agent_classes(module) -> list:
+    return [v for v in vars(module).values()
+            if isinstance(v, type) and issubclass(v, Agent) and v is not Agent
+            and v.__module__ == module.__name__ and v.name]
+
+
+def _import_root(dotted: str) -> str:
+    """The sys.path entry from which ``dotted`` is imported."""
+    import importlib.util
+
+    top = dotted.split(".")[0]
+    spec = importlib.util.find_spec(top)
+    if spec is None or not spec.origin or spec.origin in ("built-in", "frozen"):
+        raise ImportError(f"cannot locate module {top}")
+    origin = Path(spec.origin).resolve()
+    return str(origin.parent.parent if origin.name == "__init__.py" else origin.parent)
+
+
+def from_module(spec: str) -> AgentInfo:
+    """``package.module:Class`` (importable by this interpreter) as an AgentInfo."""
+    module_name, _, cls_name = spec.partition(":")
+    module = importlib.import_module(module_name)
+    cls = getattr(module, cls_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Agent) and cls.name):
+        raise KeyError(f"{spec} is not an ocfpy Agent class with a name")
+    return AgentInfo(cls.name, cls.provider, module_name, cls, (_import_root(module_name),))
+
+
+def from_file(path) -> list:
+    """The agents defined in the Python file ``path`` (one AgentInfo each)."""
+    import importlib.util
+
+    path = Path(path).resolve()
+    module_name = path.stem
+    if not module_name.isidentifier():
+        raise KeyError(f"{path.name}: the file name must be a Python module name")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    found = [AgentInfo(c.name, c.provider, module_name, c, (str(path.parent),))
+             for c in _agent_classes(module)]
+    if not found:
+        raise KeyError(f"{path} defines no ocfpy Agent class with a name")
+    return found
+
+
+def entry_point_agents() -> list:
+    """Agents other installed packages offer through the ``ocfpy.agents`` group."""
+    from importlib.metadata import entry_points
+
+    try:
+        eps = entry_points(group=ENTRY_POINT_GROUP)
+    except TypeError:       # Python 3.9: entry_points() is a dict
+        eps = entry_points().get(ENTRY_POINT_GROUP, [])
+    return [from_module(ep.value) for ep in eps]
+
+
 def find(names=None) -> list:
-    """The agents named (all when ``names`` is empty); unknown names raise
-    KeyError. A name is an OCF type (``vip``) or ``ocf:PROVIDER:TYPE``."""
-    every = discover()
+    """The agents named (all shipped ones when ``names`` is empty); unknown
+    names raise KeyError. A name is an OCF type (``vip``),
+    ``ocf:PROVIDER:TYPE``, a path to a Python file, or ``module:Class``;
+    agents of the ``ocfpy.agents`` entry-point group count as shipped."""
     if not names:
-        return every
-    by_name = {a.name: a for a in every}
-    by_name.update({f"ocf:{a.provider}:{a.name}": a for a in every})
-    missing = [n for n in names if n not in by_name]
+        return discover() + entry_point_agents()
+    found, missing, every = [], [], None
+    for name in names:
+        if name.endswith(".py") or os.sep in name:
+            if not os.path.isfile(name):
+                raise KeyError(f"{name}: no such file")
+            found += from_file(name)
+            continue
+        if ":" in name and not name.startswith("ocf:"):
+            try:
+                found.append(from_module(name))
+            except (ImportError, AttributeError) as exc:
+                raise KeyError(f"{name}: {exc}") from None
+            continue
+        if every is None:
+            every = discover() + entry_point_agents()
+            by_name = {a.name: a for a in every}
+            by_name.update({f"ocf:{a.provider}:{a.name}": a for a in every})
+        if name in by_name:
+            found.append(by_name[name])
+        else:
+            missing.append(name)
     if missing:
         raise KeyError(", ".join(missing))
-    return [by_name[n] for n in names]
+    return found
 
 
 def script_text(info: AgentInfo, python: str) -> str:
@@ -116,16 +199,18 @@ def script_text(info: AgentInfo, python: str) -> str:
     """
     ocfpy_parent = str(Path(ocfpy.__file__).resolve().parent.parent)
     cls = info.cls.__name__
-    return (f"#!{python} -IS\n"
-            f"{MARKER}: ocf:{info.provider}:{info.name}; run it again after moving ocfpy.\n"
-            "import sys\n"
-            f"sys.path[:0] = [{ocfpy_parent!r}]\n"
-            f"sys.path += {dependency_paths()!r}\n"
-            "agents = type(sys)('ocfpy_agents')\n"
-            f"agents.__path__ = [{str(agents_dir())!r}]\n"
-            "sys.modules['ocfpy_agents'] = agents\n"
-            f"from {info.module} import {cls}\n"
-            f"{cls}.main()\n")
+    first = [ocfpy_parent] + [p for p in info.path_entries if p != ocfpy_parent]
+    lines = [f"#!{python} -IS",
+             f"{MARKER}: ocf:{info.provider}:{info.name}; run it again after moving ocfpy.",
+             "import sys",
+             f"sys.path[:0] = {first!r}",
+             f"sys.path += {dependency_paths()!r}"]
+    if info.module.startswith("ocfpy_agents."):
+        lines += ["agents = type(sys)('ocfpy_agents')",
+                  f"agents.__path__ = [{str(agents_dir())!r}]",
+                  "sys.modules['ocfpy_agents'] = agents"]
+    lines += [f"from {info.module} import {cls}", f"{cls}.main()"]
+    return "\n".join(lines) + "\n"
 
 
 def default_python() -> str:
@@ -150,7 +235,7 @@ def _writable_by_others(st, path: Path, is_parent: bool) -> str:
     return ""
 
 
-def unsafe_paths(python=None) -> list:
+def unsafe_paths(python=None, extra_trees=()) -> list:
     """Why root should not run agents from this installation: every file and
     directory of ocfpy, of the agents and of the interpreter's tree, and their
     parent directories, must belong to root and be writable by root alone --
@@ -158,7 +243,7 @@ def unsafe_paths(python=None) -> list:
     Pacemaker calls an agent. Returns one line per problem (empty: safe).
     """
     python = Path(python or default_python())
-    trees = [Path(ocfpy.__file__).resolve().parent, agents_dir()]
+    trees = [Path(ocfpy.__file__).resolve().parent, agents_dir(), *map(Path, extra_trees)]
     problems, seen = [], set()
 
     def check(path: Path, is_parent: bool = False):
@@ -177,10 +262,14 @@ def unsafe_paths(python=None) -> list:
         for parent in tree.parents:
             check(parent, is_parent=True)
         check(tree)
+        if tree.is_file():
+            continue
         for dirpath, dirnames, filenames in os.walk(tree):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]
             for name in dirnames + [f for f in filenames if f.endswith(".py")]:
                 check(Path(dirpath) / name)
+            if tree.is_file():
+                break
     for path in [python, python.resolve(), *dependency_paths()]:
         path = Path(path)
         for parent in path.parents:
@@ -189,11 +278,11 @@ def unsafe_paths(python=None) -> list:
     return problems
 
 
-def install(ocf_root: Path, provider=None, names=None, python=None) -> list:
-    """Write agent executables; returns their paths."""
+def install(ocf_root: Path, provider=None, names=None, python=None, agents=None) -> list:
+    """Write agent executables (``agents``: AgentInfos, else ``find(names)``); returns their paths."""
     python = python or default_python()
     written = []
-    for info in find(names):
+    for info in (agents if agents is not None else find(names)):
         directory = Path(ocf_root) / "resource.d" / (provider or info.provider)
         directory.mkdir(parents=True, exist_ok=True)
         target = directory / info.name

@@ -133,3 +133,66 @@ def render(agent_cls) -> str:
     out.append("</actions>")
     out.append("</resource-agent>")
     return "\n".join(out) + "\n"
+
+
+def describe(xml_text: str) -> dict:
+    """Any agent's meta-data as plain data (what ``pcs resource describe``
+    shows): name, shortdesc, longdesc, version, parameters (name, shortdesc,
+    longdesc, type, default, required, unique, options, deprecated) and
+    actions (the attributes each declares). Raises ValueError on XML that is
+    not meta-data.
+
+    >>> describe('<resource-agent name="x"><parameters/><actions/></resource-agent>')["name"]
+    'x'
+    """
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(xml_text.encode("utf-8") if isinstance(xml_text, str) else xml_text)
+    except ET.ParseError as exc:
+        raise ValueError(f"meta-data is not XML: {exc}") from None
+    if root.tag != "resource-agent":
+        raise ValueError(f"meta-data's root element is <{root.tag}>, not <resource-agent>")
+
+    def text(el, tag):
+        found = el.find(tag)
+        return " ".join((found.text or "").split()) if found is not None else ""
+
+    params = []
+    for p in root.findall("parameters/parameter"):
+        content = p.find("content")
+        params.append({
+            "name": p.get("name", ""), "shortdesc": text(p, "shortdesc"), "longdesc": text(p, "longdesc"),
+            "type": content.get("type", "string") if content is not None else "string",
+            "default": content.get("default") if content is not None else None,
+            "required": p.get("required") in ("1", "true"), "unique": p.get("unique") in ("1", "true"),
+            "options": [o.get("value") for o in content.findall("option")] if content is not None else [],
+            "deprecated": p.find("deprecated") is not None,
+        })
+    actions = [dict(a.attrib) for a in root.findall("actions/action")]
+    return {"name": root.get("name", ""), "version": text(root, "version"),
+            "shortdesc": text(root, "shortdesc"), "longdesc": text(root, "longdesc"),
+            "parameters": params, "actions": actions}
+
+
+def describe_text(info: dict, agent: str = "") -> str:
+    """A readable view of :func:`describe`'s result."""
+    import textwrap
+
+    out = [f"{agent or info['name']} - {info['shortdesc']}", ""]
+    if info["longdesc"]:
+        out += textwrap.wrap(info["longdesc"], 78) + [""]
+    out.append("Parameters (* required):" if info["parameters"] else "Parameters: none")
+    for p in info["parameters"]:
+        flags = ("*" if p["required"] else " ")
+        kind = "select: " + "|".join(p["options"]) if p["options"] else p["type"]
+        default = f" (default: {p['default']})" if p["default"] not in (None, "") else ""
+        dep = " [deprecated]" if p["deprecated"] else ""
+        out.append(f" {flags} {p['name']} <{kind}>{default}{dep}")
+        if p["shortdesc"]:
+            out += textwrap.wrap(p["shortdesc"], 74, initial_indent="     ", subsequent_indent="     ")
+    out += ["", "Actions:"]
+    for a in info["actions"]:
+        extra = " ".join(f"{k}={v}" for k, v in a.items() if k != "name")
+        out.append(f"   {a.get('name', '?'):14} {extra}")
+    return "\n".join(out) + "\n"

@@ -50,7 +50,7 @@ from ocfpy import codes
 from ocfpy.testing.driver import ActionResult, Driver, clone_meta, resolve_agent
 from ocfpy.testing.metadata_check import check_metadata, dtd_problems
 
-__all__ = ["Finding", "CheckReport", "check_agent", "PASS", "FAIL", "WARN", "SKIP"]
+__all__ = ["Finding", "CheckReport", "SetupProblem", "check_agent", "PASS", "FAIL", "WARN", "SKIP"]
 
 PASS, FAIL, WARN, SKIP = "PASS", "FAIL", "WARN", "SKIP"
 DEFAULT_TIMEOUT = 20.0
@@ -162,8 +162,13 @@ def _tree(root) -> set:
     return out
 
 
+class SetupProblem(Exception):
+    """The check cannot run here (not a fault of the agent): e.g. user nobody
+    cannot execute the interpreter an agent is installed with."""
+
+
 class _Checker:
-    def __init__(self, agent, options, timeout_scale, ocf_root, workdir):
+    def __init__(self, agent, options, timeout_scale, ocf_root, workdir, progress=None):
         from ocfpy.testing.fake import FakeCluster
 
         self.options = dict(options or {})
@@ -182,6 +187,7 @@ class _Checker:
         self.meta = {}
         self.instance = None
         self.monitor_interval = 10.0
+        self.progress = progress
 
     # -- bookkeeping -------------------------------------------------------
     def add(self, name, status, message=""):
@@ -190,7 +196,10 @@ class _Checker:
             if f.name == name and f.status == status and f.message.startswith(message) and message:
                 f.count += 1
                 return
-        self.report.findings.append(Finding(name, status, message))
+        finding = Finding(name, status, message)
+        self.report.findings.append(finding)
+        if self.progress is not None:
+            self.progress(finding)
 
     def timeout_of(self, action, role=None) -> float:
         declared = None
@@ -301,6 +310,11 @@ class _Checker:
                 self.add("meta-data as nobody", SKIP, "no user nobody on this machine")
         result = self.call("meta-data", user=user)
         who = f"as user {user}" if user else "as this (unprivileged) user"
+        if user and result.rc in (126, 127) or "Permission denied" in result.stderr[:500]:
+            # the agent never ran: its interpreter or file is not reachable for nobody
+            raise SetupProblem(f"user {user} cannot execute the agent ({self.spec.argv[0]}): "
+                               "make it and its interpreter readable and executable by others, "
+                               "or run the check as an unprivileged user")
         if result.rc != codes.SUCCESS or result.timed_out:
             self.add("meta-data", FAIL, f"meta-data run {who} returned {_describe(result.rc)}"
                      + (f": {result.stderr.strip()[:300]}" if result.stderr.strip() else ""))
@@ -514,10 +528,12 @@ class _Checker:
             self.add("cluster attributes cleaned after stop", PASS, "no attribute left")
 
 
-def check_agent(agent, options=None, timeout_scale=1.0, ocf_root=None, workdir=None) -> CheckReport:
+def check_agent(agent, options=None, timeout_scale=1.0, ocf_root=None, workdir=None,
+                progress=None) -> CheckReport:
     """Check ``agent`` (see the module docstring); ``options`` are the instance
-    parameters (``-o name=value``). Raises ``driver.AgentNotFound`` for a spec
-    that names nothing runnable.
+    parameters (``-o name=value``); ``progress(finding)`` is called as each
+    check ends. Raises ``driver.AgentNotFound`` for a spec that names nothing
+    runnable and ``SetupProblem`` when this machine cannot run the check.
 
     >>> check_agent("ocf:pacemaker:Dummy").ok      # doctest: +SKIP
     True
@@ -526,7 +542,7 @@ def check_agent(agent, options=None, timeout_scale=1.0, ocf_root=None, workdir=N
     base = tempfile.mkdtemp(prefix="ocfpy-check-") if own else str(workdir)
     try:
         os.chmod(base, 0o755)   # meta-data runs as nobody with cwd and dirs it must see
-        return _Checker(agent, options, timeout_scale, ocf_root, base).run()
+        return _Checker(agent, options, timeout_scale, ocf_root, base, progress).run()
     finally:
         if own:
             shutil.rmtree(base, ignore_errors=True)

@@ -37,19 +37,36 @@ def _parse_options(pairs) -> dict:
 @click.option("-v", "--verbose", is_flag=True, help="Also list the checks that passed.")
 def check(agent, pairs, fmt, timeout_scale, ocf_root, verbose):
     """Check an OCF resource agent: AGENT is a path, ocf:PROVIDER:TYPE or a
-    shipped ocfpy agent's name. Exits 1 when any check fails."""
-    from ocfpy.testing.check import check_agent
+    shipped ocfpy agent's name. Each check is shown as it ends. Exits 0 when
+    every check passed, 1 when one failed, 2 when the agent is not found or
+    this machine cannot run the check."""
+    from ocfpy.testing.check import PASS, SetupProblem, check_agent
     from ocfpy.testing.driver import AgentNotFound
 
+    def fail(message):
+        click.echo(f"ocfpy check: {message}", err=True)
+        raise SystemExit(2)
+
     options = _parse_options(pairs)
+
+    def shown(finding):
+        if fmt == "text" and (verbose or finding.status != PASS):
+            click.echo(f"  {finding.status}  {finding.text}")
+        elif fmt == "text":
+            click.echo(".", nl=False)
+
     try:
-        report = check_agent(agent, options, timeout_scale=timeout_scale, ocf_root=ocf_root)
+        report = check_agent(agent, options, timeout_scale=timeout_scale, ocf_root=ocf_root,
+                             progress=shown)
     except AgentNotFound as exc:
-        raise click.ClickException(str(exc)) from None
+        fail(str(exc))
+    except SetupProblem as exc:
+        fail(f"set-up problem: {exc}")
     except OSError as exc:
-        raise click.ClickException(f"cannot run the check: {exc}") from None
+        fail(f"cannot run the check: {exc}")
     if fmt == "json":
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
-        click.echo(report.text(verbose=verbose), nl=False)
+        click.echo("")
+        click.echo(report.text(verbose=False), nl=False)
     raise SystemExit(0 if report.ok else 1)

@@ -97,7 +97,7 @@ def test_cli_check_json_reports_ok_for_a_correct_agent():
 def test_cli_check_unknown_agent_is_a_clear_error_not_a_traceback():
     result = CliRunner().invoke(main, ["check", "no-such-agent"])
     assert (result.exit_code, result.output.strip()) == (
-        1, "Error: 'no-such-agent': not a path, an ocf:PROVIDER:TYPE spec or a shipped agent "
+        2, "ocfpy check: 'no-such-agent': not a path, an ocf:PROVIDER:TYPE spec or a shipped agent "
            "(see `ocfpy list`)")
 
 
