@@ -167,7 +167,7 @@ def test_cli_meta_data_of_an_unknown_agent_fails_with_a_message(cli):
 
 
 def test_cli_install_and_uninstall_into_an_ocf_root(cli, tmp_path):
-    res = cli.invoke(main, ["install", "--ocf-root", str(tmp_path), "--provider", "t", "dummy"])
+    res = cli.invoke(main, ["install", "--create-root", "--ocf-root", str(tmp_path), "--provider", "t", "dummy"])
     assert res.exit_code == 0, res.output
     target = tmp_path / "resource.d/t/dummy"
     assert f"installed {target}" in res.output
@@ -179,14 +179,14 @@ def test_cli_install_and_uninstall_into_an_ocf_root(cli, tmp_path):
 
 
 def test_cli_install_without_names_installs_every_agent(cli, tmp_path):
-    res = cli.invoke(main, ["install", "--ocf-root", str(tmp_path)])
+    res = cli.invoke(main, ["install", "--create-root", "--ocf-root", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "resource.d/ocfpy/dummy").exists()
     assert (tmp_path / "resource.d/ocfpy/stateful").exists()
 
 
 def test_cli_install_of_an_unknown_agent_fails_and_writes_nothing(cli, tmp_path):
-    res = cli.invoke(main, ["install", "--ocf-root", str(tmp_path), "dummy", "nosuch"])
+    res = cli.invoke(main, ["install", "--create-root", "--ocf-root", str(tmp_path), "dummy", "nosuch"])
     assert res.exit_code != 0
     assert "nosuch" in res.output
     assert not (tmp_path / "resource.d").exists()
@@ -195,7 +195,7 @@ def test_cli_install_of_an_unknown_agent_fails_and_writes_nothing(cli, tmp_path)
 def test_cli_install_into_an_unwritable_place_fails_cleanly(cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    res = cli.invoke(main, ["install", "--ocf-root", str(blocker), "dummy"])
+    res = cli.invoke(main, ["install", "--create-root", "--ocf-root", str(blocker), "dummy"])
     assert res.exit_code != 0
     assert "Traceback" not in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)

@@ -267,7 +267,7 @@ def test_install_refuses_a_tree_others_can_write_with_exit_3(tmp_path):
     python.symlink_to(sys.executable)
     os.chmod(tmp_path, 0o777)           # anyone could swap the interpreter
     try:
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ocfpy"), "install", "--ocf-root",
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ocfpy"), "install", "--create-root", "--ocf-root",
                                str(tmp_path / "ocf"), "--python", str(python), "dummy"],
                               capture_output=True, text=True)
     finally:
