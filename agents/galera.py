@@ -34,6 +34,15 @@ PROMOTE_WAIT = 15.0
 ATTRS = ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap", "primary")
 
 
+#: a word of an exit reason (a path, an address) longer than this is cut
+REASON_WORD_MAX = 120
+
+
+def _shorten_words(text: str) -> str:
+    return " ".join(w if len(w) <= REASON_WORD_MAX else w[:REASON_WORD_MAX] + "..."
+                    for w in text.split(" "))
+
+
 class GcommAddress(String):
     """``gcomm://host[:port],...`` with at least one member."""
 
@@ -97,8 +106,9 @@ itself) and the client_binary parameter (no client is run)."""
                   shortdesc="Server configuration (--defaults-file)")
     datadir = Path("datadir", kind="dir", default="/var/lib/mysql",
                    shortdesc="Data directory (--datadir)")
-    user = User("user", default="mysql", shortdesc="User mariadbd runs as")
-    group = String("group", default="mysql", shortdesc="Group owning the directories the agent creates")
+    user = User("user", default="mysql", allow_empty=False, shortdesc="User mariadbd runs as")
+    group = String("group", default="mysql", allow_empty=False,
+                   shortdesc="Group owning the directories the agent creates")
     log_file = Path("log", shortdesc="Error log (--log-error); default: as the configuration says")
     pid = Path("pid", default="/run/mysqld/mysqld.pid", shortdesc="Pid file (--pid-file)")
     socket = Path("socket", default="/run/mysqld/mysqld.sock",
@@ -120,7 +130,8 @@ itself) and the client_binary parameter (no client is run)."""
                             longdesc="When the only node left is non-Primary, set pc.bootstrap=YES "
                                      "on it. Only with fencing: Pacemaker must guarantee the peer is gone.")
     # -- status checks ----------------------------------------------------------------------
-    check_user = String("check_user", default="root", shortdesc="User for status queries")
+    check_user = String("check_user", default="root", allow_empty=False,
+                        shortdesc="User for status queries")
     check_passwd = String("check_passwd", private=True,
                           shortdesc="Its password (prefer check_passwd_file)")
     check_passwd_file = Path("check_passwd_file", kind="file",
@@ -144,6 +155,12 @@ itself) and the client_binary parameter (no client is run)."""
     )
 
     # -- checks ---------------------------------------------------------------------------
+    def set_exit_reason(self, reason: str) -> None:
+        # a reason quotes parameter values: a huge one would make a huge reason
+        # (crm_mon, the CIB's operation history). Secrets are masked first, so
+        # that no shortened secret escapes the masking.
+        super().set_exit_reason(_shorten_words(self.log.redact(str(reason))))
+
     def validate_config(self):
         if self.additional_parameters:
             import shlex
@@ -679,7 +696,7 @@ itself) and the client_binary parameter (no client is run)."""
         try:
             with socket.create_connection((member.host, member.effective_port), timeout=1.0):
                 return True
-        except OSError:
+        except (OSError, UnicodeError):     # idna refuses some names with UnicodeError
             return False
 
     def live_primaries(self) -> list:

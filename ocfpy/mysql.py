@@ -167,6 +167,20 @@ class Member:
         return f"Member({str(self)!r})"
 
 
+def _q(text: str, limit: int = 60) -> str:
+    """``text`` quoted for an error message, at most ``limit`` characters of it."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _check_host(host: str, s: str) -> None:
+    # what no resolver takes would fail later, in the middle of an action
+    # (socket.create_connection raises UnicodeError for it, not OSError)
+    if not host.isprintable() or any(c.isspace() for c in host):
+        raise ValueError(f"bad host in {_q(s)} (control characters, spaces or bytes that are not UTF-8)")
+    if ":" not in host and (len(host) > 253 or any(len(label) > 63 for label in host.split("."))):
+        raise ValueError(f"host name too long in {_q(s)}")
+
+
 def parse_address(text: str) -> Member:
     """``host``, ``host:port``, ``[v6]``, ``[v6]:port`` (a bare IPv6 address too).
 
@@ -179,21 +193,22 @@ def parse_address(text: str) -> Member:
     if s.startswith("["):
         end = s.find("]")
         if end < 0:
-            raise ValueError(f"unbalanced [ in {s!r}")
+            raise ValueError(f"unbalanced [ in {_q(s)}")
         host, rest = s[1:end], s[end + 1:]
         if rest and not rest.startswith(":"):
-            raise ValueError(f"unexpected text after ] in {s!r}")
+            raise ValueError(f"unexpected text after ] in {_q(s)}")
         port_text = rest[1:] if rest else ""
     elif s.count(":") > 1:           # a bare IPv6 address, no port
         host, port_text = s, ""
     else:
         host, _, port_text = s.partition(":")
     if not host:
-        raise ValueError(f"no host in {s!r}")
+        raise ValueError(f"no host in {_q(s)}")
+    _check_host(host, s)
     port = None
     if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ValueError(f"bad port in {s!r}")
+        if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
+            raise ValueError(f"bad port in {_q(s)}")
         port = int(port_text)
     return Member(host, port)
 
@@ -230,9 +245,9 @@ def parse_host_map(text: str) -> dict:
     for entry in text.replace(";", " ").replace(",", " ").split():
         node, sep, addr = entry.partition(":")
         if not sep or not node or not addr:
-            raise ValueError(f"entry {entry!r} is not node:host[:port]")
+            raise ValueError(f"entry {_q(entry)} is not node:host[:port]")
         if node in out:
-            raise ValueError(f"node {node!r} is mapped twice")
+            raise ValueError(f"node {_q(node)} is mapped twice")
         out[node] = parse_address(addr)
     return out
 

@@ -881,3 +881,62 @@ def test_a_pid_file_the_mysql_user_replaced_by_a_fifo_does_not_hang_the_monitor(
     res = bed.run("monitor", "node1", instance=0, timeout=10)
     assert not res.timed_out
     assert res.rc == codes.NOT_RUNNING, res.stderr
+
+
+# --- malformed values of any parameter --------------------------------------------------------------
+
+NOT_UTF8 = b"\xe9\xff".decode("utf-8", "surrogateescape")    # what os.environ makes of such bytes
+PATH_PARAMS = {"binary", "config", "datadir", "log", "pid", "socket", "check_passwd_file"}
+WEIRD = ("not UTF-8", "huge", "empty", "control characters")
+
+
+def _weird(name, kind):
+    lead = "/" if name in PATH_PARAMS else ""
+    return {"not UTF-8": f"{lead}v{NOT_UTF8}x", "huge": lead + "x" * 20_000, "empty": "",
+            "control characters": f"{lead}a\nb\tc\x01"}[kind]
+
+
+LIFE_CYCLE = [("validate-all", {}), ("start", {}), ("monitor", {}),
+              ("monitor", {"interval": 30, "meta": {"role": "Unpromoted"}}), ("promote", {"timeout": 2}),
+              ("monitor", {"interval": 20, "meta": {"role": "Promoted"}}), ("demote", {}), ("stop", {})]
+
+
+def _galera_parameters():
+    from ocfpy_agents.galera import Galera
+
+    return [p.name for p in Galera.parameter_list()]
+
+
+@needs_mysql_user
+@pytest.mark.parametrize("kind", WEIRD)
+@pytest.mark.parametrize("name", _galera_parameters())
+def test_a_malformed_value_of_any_parameter_gives_a_short_reason_never_a_traceback(tmp_path, name, kind):
+    bed = FakeBed(tmp_path, seqnos=(3, 3, 3), safe=(1, 0, 0))     # node1 bootstraps: mariadbd is started
+    for action, kw in LIFE_CYCLE:
+        res = bed.run(action, "node1", instance=0, params={name: _weird(name, kind)}, **kw)
+        reason = res.exit_reason or ""
+        assert "Traceback" not in res.stderr and "unexpected" not in reason, (action, reason)
+        assert res.stderr.count("ocf-exit-reason:") <= 1, action
+        assert len(reason) < 600, (action, reason[:200])
+
+
+@needs_mysql_user
+@pytest.mark.parametrize("host", [f"h{NOT_UTF8}", "x" * 64, "a b"],
+                         ids=["not UTF-8", "a 64-character label", "a space"])
+def test_a_gcomm_host_no_resolver_takes_is_refused_by_validation_not_by_a_crash(tmp_path, host):
+    bed = FakeBed(tmp_path, seqnos=(3, 3, 3))
+    p1, p3 = bed.ports[0], bed.ports[2]
+    params = {"wsrep_cluster_address": f"gcomm://127.0.0.1:{p1},{host},127.0.0.1:{p3}",
+              "cluster_host_map": f"node1:127.0.0.1:{p1};node2:{host};node3:127.0.0.1:{p3}"}
+    bed.cluster.set_attr("node2", "galera-primary", "some-uuid")     # start tries to reach node2
+    res = bed.run("start", "node1", instance=0, params=params)
+    assert res.rc == codes.ERR_CONFIGURED, res.stderr
+    assert _one_reason(res).startswith("parameter wsrep_cluster_address:")
+
+
+@needs_mysql_user
+@pytest.mark.parametrize("name", ["user", "group", "check_user"])
+def test_an_empty_user_group_or_check_user_is_a_configuration_error(tmp_path, name):
+    res = FakeBed(tmp_path, seqnos=(3, 3, 3)).run("start", "node1", instance=0, params={name: ""})
+    assert res.rc == codes.ERR_CONFIGURED, res.stderr
+    assert _one_reason(res) == f"parameter {name}: '' must not be empty"
