@@ -1,10 +1,9 @@
 """The cluster's attribute and promotion tools behind one small interface.
 
-Two backends with the same methods:
-- ``ToolsCrm``: Pacemaker's command line tools through subprocess (argv, never
-  a shell), found on PATH so the testing toolkit's fake executables can stand
-  in for them;
-- ``MemoryCrm``: an in-memory store for unit tests of agents.
+The backend is ``ToolsCrm``: Pacemaker's command line tools through
+subprocess (argv, never a shell), found on PATH so the testing toolkit's fake
+executables can stand in for them. Tests use ``ocfpy.testing.fake``'s
+``FakeCrm`` (a fake cluster) or ``MemoryCrm`` (a plain dict).
 
 Example::
 
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["REBOOT", "FOREVER", "LIFETIMES", "CrmError", "Crm", "ToolsCrm", "MemoryCrm",
+__all__ = ["REBOOT", "FOREVER", "LIFETIMES", "CrmError", "Crm", "ToolsCrm",
            "ResourceAttributes", "promotion_attribute"]
 
 REBOOT = "reboot"        # transient attribute: gone when the node leaves
@@ -59,14 +58,22 @@ class Crm:
     def delete_attr(self, name: str, node=None, lifetime: str = REBOOT) -> None:
         raise NotImplementedError
 
+    # The promotion score is the node attribute "master-<resource>"; a backend
+    # with a dedicated tool (ToolsCrm: crm_attribute --promotion) overrides these.
+    resource = ""
+
     def get_promotion(self, node=None):
-        raise NotImplementedError
+        value = self.get_attr(promotion_attribute(self.resource), node)
+        try:
+            return None if value is None else int(value)
+        except ValueError:
+            return None
 
     def set_promotion(self, score: int, node=None) -> None:
-        raise NotImplementedError
+        self.set_attr(promotion_attribute(self.resource), int(score), node)
 
     def delete_promotion(self, node=None) -> None:
-        raise NotImplementedError
+        self.delete_attr(promotion_attribute(self.resource), node)
 
 
 class ToolsCrm(Crm):
@@ -163,52 +170,6 @@ class ToolsCrm(Crm):
 
     def delete_promotion(self, node=None):
         self._promotion(["-D"], node, ok=(0, *self.NOT_FOUND))
-
-
-class MemoryCrm(Crm):
-    """An in-memory cluster view for unit tests.
-
-    ``store`` maps (node, lifetime, name) to a string and may be shared by
-    several MemoryCrm objects, one per node, to model a cluster; ``calls``
-    records every call as a tuple.
-
-    >>> store = {}
-    >>> a, b = MemoryCrm("node1", "rsc", store), MemoryCrm("node2", "rsc", store)
-    >>> a.set_attr("x", 1); b.get_attr("x", node="node1")
-    '1'
-    """
-
-    def __init__(self, node: str = "node1", resource: str = "", store=None, calls=None):
-        self.node = node
-        self.resource = resource
-        self.store = {} if store is None else store
-        self.calls = [] if calls is None else calls
-
-    def node_name(self):
-        self.calls.append(("node_name", self.node))
-        return self.node
-
-    def get_attr(self, name, node=None, lifetime=REBOOT):
-        self.calls.append(("get_attr", node or self.node, lifetime, name))
-        return self.store.get((node or self.node, lifetime, name))
-
-    def set_attr(self, name, value, node=None, lifetime=REBOOT):
-        self.calls.append(("set_attr", node or self.node, lifetime, name, str(value)))
-        self.store[(node or self.node, lifetime, name)] = str(value)
-
-    def delete_attr(self, name, node=None, lifetime=REBOOT):
-        self.calls.append(("delete_attr", node or self.node, lifetime, name))
-        self.store.pop((node or self.node, lifetime, name), None)
-
-    def get_promotion(self, node=None):
-        value = self.get_attr(promotion_attribute(self.resource), node)
-        return None if value is None else int(value)
-
-    def set_promotion(self, score, node=None):
-        self.set_attr(promotion_attribute(self.resource), int(score), node)
-
-    def delete_promotion(self, node=None):
-        self.delete_attr(promotion_attribute(self.resource), node)
 
 
 class ResourceAttributes:

@@ -31,7 +31,7 @@ from pathlib import Path
 from ocfpy.crm import REBOOT, Crm, CrmError, promotion_attribute
 from ocfpy.testing import fake_tools as ft
 
-__all__ = ["FakeCluster", "FakeCrm"]
+__all__ = ["FakeCluster", "FakeCrm", "MemoryCrm"]
 
 
 class FakeCluster:
@@ -225,15 +225,38 @@ class FakeCrm(Crm):
     def delete_attr(self, name, node=None, lifetime=REBOOT):
         self._op("delete", name, node, lifetime)
 
-    def get_promotion(self, node=None):
-        value = self.get_attr(promotion_attribute(self.resource), node)
-        try:
-            return None if value is None else int(value)
-        except ValueError:
-            return None
 
-    def set_promotion(self, score, node=None):
-        self.set_attr(promotion_attribute(self.resource), int(score), node)
+class MemoryCrm(Crm):
+    """An in-memory cluster view for unit tests.
 
-    def delete_promotion(self, node=None):
-        self.delete_attr(promotion_attribute(self.resource), node)
+    ``store`` maps (node, lifetime, name) to a string and may be shared by
+    several MemoryCrm objects, one per node, to model a cluster; ``calls``
+    records every call as a tuple.
+
+    >>> store = {}
+    >>> a, b = MemoryCrm("node1", "rsc", store), MemoryCrm("node2", "rsc", store)
+    >>> a.set_attr("x", 1); b.get_attr("x", node="node1")
+    '1'
+    """
+
+    def __init__(self, node: str = "node1", resource: str = "", store=None, calls=None):
+        self.node = node
+        self.resource = resource
+        self.store = {} if store is None else store
+        self.calls = [] if calls is None else calls
+
+    def node_name(self):
+        self.calls.append(("node_name", self.node))
+        return self.node
+
+    def get_attr(self, name, node=None, lifetime=REBOOT):
+        self.calls.append(("get_attr", node or self.node, lifetime, name))
+        return self.store.get((node or self.node, lifetime, name))
+
+    def set_attr(self, name, value, node=None, lifetime=REBOOT):
+        self.calls.append(("set_attr", node or self.node, lifetime, name, str(value)))
+        self.store[(node or self.node, lifetime, name)] = str(value)
+
+    def delete_attr(self, name, node=None, lifetime=REBOOT):
+        self.calls.append(("delete_attr", node or self.node, lifetime, name))
+        self.store.pop((node or self.node, lifetime, name), None)

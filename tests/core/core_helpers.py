@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ocfpy.crm import MemoryCrm
+from ocfpy.testing.fake import MemoryCrm
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from core_helpers import clean_environ, run_agent
-from ocfpy.crm import FOREVER, REBOOT, CrmError, MemoryCrm, ToolsCrm, promotion_attribute
+from ocfpy.crm import FOREVER, REBOOT, CrmError, ToolsCrm, promotion_attribute
+from ocfpy.testing.fake import MemoryCrm
 from ocfpy.deadline import Deadline
 from ocfpy_agents.stateful import Stateful
 

@@ -10,7 +10,8 @@ import pytest
 from core_helpers import run_agent
 from ocfpy import codes, process
 from ocfpy.agent import Action, Agent
-from ocfpy.crm import CrmError, MemoryCrm, ResourceAttributes
+from ocfpy.crm import CrmError, ResourceAttributes
+from ocfpy.testing.fake import MemoryCrm
 from ocfpy.errors import OCFError
 from ocfpy.log import Log
 from ocfpy.parameters import Path, String
