@@ -119,6 +119,28 @@ def _owner(base: str):
         return str(uid)
 
 
+def owner(pid: int):
+    """The user name owning ``pid`` (its real uid; the uid as text when it
+    has no name), or None when the process is gone."""
+    try:
+        return _owner(f"/proc/{int(pid)}")
+    except (OSError, ValueError):
+        return None
+
+
+def argv_of(pid: int):
+    """``pid``'s command line as a list (non-UTF-8 bytes kept as surrogates),
+    or None when the process is gone or not readable."""
+    try:
+        with open(f"/proc/{int(pid)}/cmdline", "rb") as fh:
+            args = [a.decode("utf-8", "surrogateescape") for a in fh.read().split(b"\0")]
+    except (OSError, ValueError):
+        return None
+    if args and args[-1] == "":
+        args.pop()
+    return args
+
+
 def read_pidfile(path) -> int | None:
     """The pid in ``path`` (first line), or None when absent or garbage."""
     try:
