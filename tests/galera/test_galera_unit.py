@@ -203,16 +203,32 @@ def test_clustercheck_verdicts(status, flags, expected):
 
 # --- the agent on a fake cluster ----------------------------------------------------------------------
 
-def _mysql_owned(path: Path, mode=0o750):
+def _bed_user() -> str:
+    """Who owns the fake beds' datadirs and "runs" mariadbd: mysql when we
+    are root and it exists (as on a real node), else whoever runs the tests
+    -- no test of the agent's logic needs root or a mysql user."""
+    if os.geteuid() == 0 and any(p.pw_name == "mysql" for p in pwd.getpwall()):
+        return "mysql"
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+BED_USER = _bed_user()
+BED_PW = pwd.getpwnam(BED_USER)
+
+
+def _bed_owned(path: Path, mode=0o750):
     path.mkdir(parents=True, exist_ok=True)
-    pw = pwd.getpwnam("mysql")
-    os.chown(path, pw.pw_uid, pw.pw_gid)
+    if os.geteuid() == 0:
+        os.chown(path, BED_PW.pw_uid, BED_PW.pw_gid)
     os.chmod(path, mode)
 
 
-needs_mysql_user = pytest.mark.skipif(
-    os.geteuid() != 0 or not any(p.pw_name == "mysql" for p in pwd.getpwall()),
-    reason="needs root and a mysql user (datadirs are owned by mysql)")
+def _bed_user_params() -> dict:
+    if BED_USER == "mysql":
+        return {}                                # the agent's defaults
+    import grp
+
+    return {"user": BED_USER, "group": grp.getgrgid(BED_PW.pw_gid).gr_name}
 
 
 class FakeBed:
@@ -228,7 +244,7 @@ class FakeBed:
         node_params = {}
         for i, name in enumerate(self.names):
             datadir = tmp_path / name / "data"
-            _mysql_owned(datadir)
+            _bed_owned(datadir)
             if i < len(seqnos) and seqnos[i] is not None:
                 (datadir / "grastate.dat").write_text(
                     f"version: 2.1\nuuid: 11111111-2222-3333-4444-555555555555\n"
@@ -238,7 +254,8 @@ class FakeBed:
         self.gcomm = "gcomm://" + ",".join(f"127.0.0.1:{p}" for p in self.ports)
         self.log = tmp_path / "agent.log"
         base = {"wsrep_cluster_address": self.gcomm, "binary": "/bin/true", "config": str(config),
-                "cluster_host_map": ";".join(f"{n}:127.0.0.1:{p}" for n, p in zip(self.names, self.ports))}
+                "cluster_host_map": ";".join(f"{n}:127.0.0.1:{p}" for n, p in zip(self.names, self.ports)),
+                **_bed_user_params()}
         base.update(params)
         self.driver = Driver("galera", cluster=self.cluster, resource="galera", params=base,
                              workdir=tmp_path / "work", node_params=node_params, inprocess=True,
@@ -274,7 +291,6 @@ def _start_all(bed, order):
         assert res.rc == 0, res.stderr
 
 
-@needs_mysql_user
 def test_equal_seqnos_give_one_bootstrap_node_in_every_view(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(7, 7, 7))
     _start_all(bed, ["node3", "node2", "node1"])
@@ -283,7 +299,6 @@ def test_equal_seqnos_give_one_bootstrap_node_in_every_view(tmp_path):
     assert bed.views() == {"node1": {"node1"}, "node2": {"node1"}, "node3": {"node1"}}
 
 
-@needs_mysql_user
 def test_the_highest_seqno_is_elected_and_published_by_every_node(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(5, 9, 7))
     _start_all(bed, ["node1", "node2", "node3"])
@@ -292,14 +307,12 @@ def test_the_highest_seqno_is_elected_and_published_by_every_node(tmp_path):
     assert set(map(frozenset, bed.views().values())) == {frozenset({"node2"})}
 
 
-@needs_mysql_user
 def test_safe_to_bootstrap_node_is_elected_at_its_own_start(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 3, 3), safe=(0, 0, 1))
     assert bed.run("start", "node3", instance=2).rc == 0
     assert bed.scores() == {"node3": 100}
 
 
-@needs_mysql_user
 def test_no_node_is_elected_until_every_member_published(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 4, 5))
     assert bed.run("start", "node1", instance=0).rc == 0
@@ -308,7 +321,6 @@ def test_no_node_is_elected_until_every_member_published(tmp_path):
     assert "waiting for the position of node3" in bed.log.read_text()
 
 
-@needs_mysql_user
 def test_empty_datadirs_publish_unknown_positions_and_elect_the_first_listed(tmp_path):
     bed = FakeBed(tmp_path)
     _start_all(bed, ["node2", "node3", "node1"])
@@ -317,7 +329,6 @@ def test_empty_datadirs_publish_unknown_positions_and_elect_the_first_listed(tmp
     assert bed.scores() == {"node1": 100}
 
 
-@needs_mysql_user
 def test_a_stale_primary_attribute_of_a_dead_peer_is_not_joined(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 4, None))
     bed.cluster.set_attr("node2", "galera-primary", "some-uuid")      # node2's port is closed
@@ -326,7 +337,6 @@ def test_a_stale_primary_attribute_of_a_dead_peer_is_not_joined(tmp_path):
     assert "asking to join" not in bed.log.read_text()
 
 
-@needs_mysql_user
 def test_a_reachable_primary_peer_is_joined(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 4, None))
     bed.cluster.set_attr("node2", "galera-primary", "some-uuid")
@@ -335,7 +345,6 @@ def test_a_reachable_primary_peer_is_joined(tmp_path):
     assert bed.scores() == {"node1": 100}
 
 
-@needs_mysql_user
 def test_promote_that_can_neither_join_nor_bootstrap_fails_fast_and_withdraws_the_score(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 4, None))
     assert bed.run("start", "node1", instance=0).rc == 0
@@ -347,7 +356,6 @@ def test_promote_that_can_neither_join_nor_bootstrap_fails_fast_and_withdraws_th
     assert bed.scores() == {}
 
 
-@needs_mysql_user
 def test_stop_clears_every_attribute_and_the_score(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 3, 3), safe=(1, 0, 0))
     assert bed.run("start", "node1", instance=0).rc == 0
@@ -377,7 +385,7 @@ BAD_INPUT = [
      codes.ERR_ARGS, "node node3 is not in wsrep_cluster_address"),
     ("cluster_host_map entry outside the address", {"cluster_host_map": "node1:10.9.9.9"}, "node1",
      codes.ERR_CONFIGURED, "parameter cluster_host_map: node1:10.9.9.9 is not in"),
-    ("unreadable datadir", {}, "node1", codes.ERR_PERM, "is not readable and writable by user mysql"),
+    ("unreadable datadir", {}, "node1", codes.ERR_PERM, f"is not readable and writable by user {BED_USER}"),
     ("missing check_passwd_file", {"check_passwd_file": "/nonexistent/pw"}, "node1",
      codes.ERR_INSTALLED, "check_passwd_file /nonexistent/pw does not exist"),
     ("binary not installed", {"binary": "/nonexistent/sbin/mariadbd"}, "node1",
@@ -387,20 +395,20 @@ IDS = [case[0] for case in BAD_INPUT]
 
 
 def _bad_bed(tmp_path, case, params):
+    if case == "unreadable datadir" and BED_USER == "root":
+        pytest.skip("root without a mysql user: every datadir is usable by the bed's user")
     bed = FakeBed(tmp_path, seqnos=(1, 1, 1), **params)
     if case == "unreadable datadir":
         os.chmod(tmp_path / "node1" / "data", 0)
     return bed
 
 
-@needs_mysql_user
 @pytest.mark.parametrize("case,params,node,code,reason", BAD_INPUT, ids=IDS)
 def test_bad_input_fails_start_with_its_code_and_one_exit_reason(tmp_path, case, params, node, code, reason):
     res = _bad_bed(tmp_path, case, params).run("start", node, instance=int(node[-1]) - 1)
     assert (res.rc, reason in _one_reason(res)) == (code, True), res.exit_reason
 
 
-@needs_mysql_user
 @pytest.mark.parametrize("case,params,node,code,reason", BAD_INPUT, ids=IDS)
 def test_bad_input_probe_reports_not_running_or_misconfigured(tmp_path, case, params, node, code, reason):
     res = _bad_bed(tmp_path, case, params).run("monitor", node, instance=int(node[-1]) - 1)
@@ -411,7 +419,6 @@ def test_bad_input_probe_reports_not_running_or_misconfigured(tmp_path, case, pa
     _one_reason(res)
 
 
-@needs_mysql_user
 @pytest.mark.parametrize("case,params,node,code,reason", BAD_INPUT, ids=IDS)
 def test_bad_input_stop_succeeds(tmp_path, case, params, node, code, reason):
     res = _bad_bed(tmp_path, case, params).run("stop", node, instance=int(node[-1]) - 1)
@@ -419,14 +426,12 @@ def test_bad_input_stop_succeeds(tmp_path, case, params, node, code, reason):
     _one_reason(res)
 
 
-@needs_mysql_user
 def test_probe_on_a_node_without_mariadb_installed(tmp_path):
     res = FakeBed(tmp_path, seqnos=(1, 1, 1), binary="/nonexistent/sbin/mariadbd").run("monitor")
     assert res.rc == codes.NOT_RUNNING
     assert "not found" in _one_reason(res)
 
 
-@needs_mysql_user
 def test_probe_with_mariadbd_absent_from_path(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(1, 1, 1), binary="mariadbd")
     bed.driver.extra_env["PATH"] = f"{bed.cluster.bin_dir}:/nonexistent/bin"
@@ -453,7 +458,6 @@ def test_meta_data_imports_no_heavy_module():
     assert mods == set()
 
 
-@needs_mysql_user
 def test_a_probe_of_a_stopped_node_imports_no_heavy_module(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(1, 1, 1))
     env = bed.driver.environ("monitor", "node1", instance=0)
@@ -488,7 +492,7 @@ def test_parallel_scheduler_reaches_the_same_roles_as_the_serial_one(tmp_path):
 # --- a monitor that finds mariadbd dying ------------------------------------------------------
 
 def _galera_agent(action="monitor", timeout_ms="30000"):
-    from ocfpy.crm import MemoryCrm
+    from ocfpy.testing.fake import MemoryCrm
     from ocfpy.environment import Invocation
     from ocfpy_agents.galera import Galera
 
@@ -581,9 +585,12 @@ def _unchanged(path: Path, text="root only\n"):
     return (st.st_uid, st.st_gid, st.st_mode & 0o7777, path.read_text()) == (0, 0, 0o600, text)
 
 
+_ROOT_AND_MYSQL = os.geteuid() == 0 and BED_USER == "mysql"
 needs_root = pytest.mark.skipif(
-    os.geteuid() != 0 or not any(p.pw_name == "mysql" for p in pwd.getpwall()),
-    reason="needs root and a mysql user: the attack is the mysql user redirecting root's writes")
+    not _ROOT_AND_MYSQL,
+    reason="needs root and a mysql user: the attack is the mysql user redirecting root's reads and writes")
+needs_root_for_users = pytest.mark.skipif(
+    not _ROOT_AND_MYSQL, reason="needs root and a mysql user: runs processes as other users and groups")
 
 
 @needs_root
@@ -665,7 +672,6 @@ def test_a_symlink_planted_as_the_recover_log_is_not_read_as_root(fake_base):
     assert bed.attr("node1", "last-committed") is None
 
 
-@needs_root
 def test_a_recovered_position_is_read_from_the_log_mariadbd_wrote(fake_base):
     bed = FakeBed(fake_base, seqnos=(-1, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
     datadir = fake_base / "node1" / "data"
@@ -727,7 +733,7 @@ def test_mariadbd_its_recovery_and_install_db_never_see_the_agents_parameters(fa
         assert "PATH" in env, what
 
 
-@needs_root
+@needs_root_for_users
 def test_mariadbd_recovery_runs_with_every_group_of_the_user(fake_base, monkeypatch):
     import grp
 
@@ -772,7 +778,6 @@ def _no_piece_of(secret: str, text: str):
         assert piece not in text, piece
 
 
-@needs_mysql_user
 def test_a_check_password_outside_latin1_never_shows_where_its_odd_character_is(tmp_path, mocker):
     bed = FakeBed(tmp_path, seqnos=(1, 1, 1))
     res = _running_monitor(bed, mocker, check_passwd=NON_LATIN1_PW)
@@ -782,7 +787,6 @@ def test_a_check_password_outside_latin1_never_shows_where_its_odd_character_is(
     _no_piece_of(NON_LATIN1_PW, res.stderr + bed.log.read_text())
 
 
-@needs_mysql_user
 @pytest.mark.parametrize("content,why", [
     (b"p\xe9ss-w\xf6rd\n", "not UTF-8 text"),
     (b"[client]\nuser = check\npassword = \xff\xfe-secret\n", "not UTF-8 text"),
@@ -817,7 +821,6 @@ def test_every_value_read_from_a_password_file_is_hidden_before_it_is_returned(t
 
 # --- parameters that cannot work, and processes that are not ours ------------------------------------
 
-@needs_mysql_user
 @pytest.mark.parametrize("value,why", [("--wsrep-sst-method='rsync", "No closing quotation"),
                                        ('--log-bin="x', "No closing quotation"),
                                        ("--x=a\\", "No escaped character")])
@@ -839,7 +842,7 @@ def _impostor(datadir: Path, user="nobody"):
                             group=pw.pw_gid, extra_groups=[], cwd="/", stdin=subprocess.DEVNULL)
 
 
-@needs_root
+@needs_root_for_users
 @pytest.mark.parametrize("action", ["start", "stop"])
 def test_a_look_alike_mariadbd_of_another_user_is_neither_refused_nor_signalled(fake_base, action):
     bed = FakeBed(fake_base, seqnos=(3, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
@@ -857,7 +860,7 @@ def test_a_look_alike_mariadbd_of_another_user_is_neither_refused_nor_signalled(
         impostor.wait()
 
 
-@needs_root
+@needs_root_for_users
 def test_a_mariadbd_of_the_user_on_this_datadir_is_still_recognised(fake_base):
     bed = FakeBed(fake_base, seqnos=(3, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"))
     ours = _impostor(fake_base / "node1" / "data", user="mysql")
@@ -873,7 +876,6 @@ def test_a_mariadbd_of_the_user_on_this_datadir_is_still_recognised(fake_base):
         ours.wait()
 
 
-@needs_root
 def test_a_pid_file_the_mysql_user_replaced_by_a_fifo_does_not_hang_the_monitor(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 3, 3))
     bed.driver.inprocess = False              # a hang must end in the driver's timeout, not the test's
@@ -907,7 +909,6 @@ def _galera_parameters():
     return [p.name for p in Galera.parameter_list()]
 
 
-@needs_mysql_user
 @pytest.mark.parametrize("kind", WEIRD)
 @pytest.mark.parametrize("name", _galera_parameters())
 def test_a_malformed_value_of_any_parameter_gives_a_short_reason_never_a_traceback(tmp_path, name, kind):
@@ -920,7 +921,6 @@ def test_a_malformed_value_of_any_parameter_gives_a_short_reason_never_a_traceba
         assert len(reason) < 600, (action, reason[:200])
 
 
-@needs_mysql_user
 @pytest.mark.parametrize("host", [f"h{NOT_UTF8}", "x" * 64, "a b"],
                          ids=["not UTF-8", "a 64-character label", "a space"])
 def test_a_gcomm_host_no_resolver_takes_is_refused_by_validation_not_by_a_crash(tmp_path, host):
@@ -934,7 +934,6 @@ def test_a_gcomm_host_no_resolver_takes_is_refused_by_validation_not_by_a_crash(
     assert _one_reason(res).startswith("parameter wsrep_cluster_address:")
 
 
-@needs_mysql_user
 @pytest.mark.parametrize("name", ["user", "group", "check_user"])
 def test_an_empty_user_group_or_check_user_is_a_configuration_error(tmp_path, name):
     res = FakeBed(tmp_path, seqnos=(3, 3, 3)).run("start", "node1", instance=0, params={name: ""})
