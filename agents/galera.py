@@ -600,6 +600,11 @@ itself) and the client_binary parameter (no client is run)."""
                 break
         if tool is None:
             self.fail(codes.ERR_INSTALLED, "enable_creation: mariadb-install-db not found")
+        if any(c.isspace() or c in "*?[]" for c in self.datadir):
+            # the script runs, as root, "chown $user $dir" unquoted: such a datadir
+            # would hand other paths to the mysql user
+            self.fail(codes.ERR_CONFIGURED, "enable_creation: mariadb-install-db cannot create a "
+                                            "datadir whose path holds spaces or * ? [ ]")
         argv = [tool, f"--defaults-file={self.config}", f"--user={self.user}",
                 f"--datadir={self.datadir}", "--skip-test-db"]
         self.log.info("creating the system tables in %s", self.datadir)

@@ -939,3 +939,16 @@ def test_an_empty_user_group_or_check_user_is_a_configuration_error(tmp_path, na
     res = FakeBed(tmp_path, seqnos=(3, 3, 3)).run("start", "node1", instance=0, params={name: ""})
     assert res.rc == codes.ERR_CONFIGURED, res.stderr
     assert _one_reason(res) == f"parameter {name}: '' must not be empty"
+
+
+@pytest.mark.parametrize("name", ["my data", "data*", "d[1]"])
+def test_install_db_never_gets_a_datadir_it_would_split_or_glob_as_root(fake_base, name):
+    """mariadb-install-db runs "chown $user $dir" unquoted, as root."""
+    bed = FakeBed(fake_base, seqnos=(3, 3, 3), binary=str(fake_base / "sbin" / "mariadbd"),
+                  enable_creation="true")
+    datadir = fake_base / "node1" / name
+    _bed_owned(datadir)
+    res = bed.run("start", "node1", instance=0, params={"datadir": str(datadir)})
+    assert res.rc == codes.ERR_CONFIGURED, res.stderr
+    assert "cannot create a datadir whose path holds spaces" in _one_reason(res)
+    assert not (datadir / "env.install").exists()
