@@ -443,6 +443,17 @@ class ClusterCheck:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode().strip()
 
+    def answer(self, expected, timeout=5.0):
+        """The first answer equal to ``expected`` (a (status, text) pair, or a
+        status alone), else the last one after ``timeout``: clustercheck
+        reuses a verdict for up to --cache-interval (1 s) after the node changed."""
+        end = time.monotonic() + timeout
+        while True:
+            got = self.get()
+            if (got[0] if isinstance(expected, int) else got) == expected or time.monotonic() > end:
+                return got if not isinstance(expected, int) else got[0]
+            time.sleep(0.2)
+
     def close(self):
         self.proc.terminate()
         self.proc.wait(10)
@@ -478,13 +489,15 @@ def test_clustercheck_answers_200_on_a_synced_node_and_503_when_desynced(two_nod
         assert cc.get() == (200, "Galera cluster node is synced.")
         mariadb.sql(cfgs[1], "SET GLOBAL wsrep_desync=ON")
         assert mariadb.status(cfgs[1])["wsrep_local_state"] == "2"
-        assert cc.get() == (503, "Galera cluster node is not synced.")
+        not_synced = (503, "Galera cluster node is not synced.")
+        assert cc.answer(not_synced) == not_synced
         assert donor_ok.get()[0] == 200
         mariadb.sql(cfgs[1], "SET GLOBAL wsrep_desync=OFF")
         mariadb.sql(cfgs[1], "SET GLOBAL read_only=ON")
-        assert cc.get() == (503, "Galera cluster node is read-only.")
+        read_only = (503, "Galera cluster node is read-only.")
+        assert cc.answer(read_only) == read_only
         mariadb.sql(cfgs[1], "SET GLOBAL read_only=OFF")
-        assert cc.get()[0] == 200
+        assert cc.answer(200) == 200
     finally:
         cc.close()
         donor_ok.close()
@@ -500,7 +513,8 @@ def test_clustercheck_answers_503_on_a_non_primary_node(two_nodes):
         while time.monotonic() < end and mariadb.status(cfgs[1])["wsrep_cluster_status"] == "Primary":
             time.sleep(0.2)
         assert mariadb.status(cfgs[1])["wsrep_cluster_status"] == "non-Primary"
-        assert cc.get() == (503, "Galera cluster node is not synced.")
+        not_synced = (503, "Galera cluster node is not synced.")
+        assert cc.answer(not_synced) == not_synced
     finally:
         cc.close()
 
