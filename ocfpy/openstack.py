@@ -523,6 +523,14 @@ class OpenStackAPI(Agent):
         except auth.CredentialsFileError as exc:
             missing = "does not exist" in str(exc)
             self.fail(codes.ERR_INSTALLED if missing else codes.ERR_ARGS, f"credentials: {exc}")
+        if creds.auth_url and creds.auth_url != own["auth_url"]:
+            from ocfpy.http import split_url
+
+            try:        # from a file: the parameters were checked at validation
+                split_url(creds.auth_url)
+            except ValueError as exc:
+                self.fail(codes.ERR_ARGS, f"credentials: the auth URL of os_credentials_file/"
+                                          f"os_cloud {exc}")
         defaults = auth.Credentials(user_domain_name=self.os_user_domain_name,
                                     project_domain_name=self.os_project_domain_name)
         creds = creds.merged(defaults)

@@ -1,0 +1,346 @@
+"""Security-audit scenarios of the OpenStack API agents, one (or one group)
+per finding, each through the code path an attacker or a mistake would use:
+
+- 5: files root opens for the service in the service user's directories
+  (log_file, pid) are never followed through a planted symlink, hard link or
+  FIFO -- the agent's real start/monitor/stop with the fake service run as
+  ``nobody`` in directories ``nobody`` owns;
+- 10: stop stops what start started even when start_command,
+  additional_parameters, user or the instance name changed since (the start
+  record), and never reports a still-running copy of the service stopped;
+- 11: the HTTP client (ocfpy.http): name resolution inside the timeout,
+  bounded line and header sizes, ASCII-only numbers, ASCII-only URLs
+  refused at validation (6);
+- 12: an empty ``user`` still checks the process owner;
+- 3: every secret read from a file (openrc, clouds.yaml/secure.yaml, the
+  cached token) is masked in the log as soon as it is read;
+- 8: non-UTF-8 parameter values never end an action with a traceback.
+
+Network: 127.0.0.1 only, ports 37000-37999. Every process started here is
+stopped by pid.
+"""
+
+import io
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import openstack_bed
+from ocfpy import codes
+from ocfpy.environment import Invocation
+from ocfpy.testing.driver import Driver
+from ocfpy_agents.cinder_api import CinderAPI
+from ocfpy_agents.glance_api import GlanceAPI
+from ocfpy_agents.keystone import Keystone
+from openstack_bed import FAKE, PASSWORD, Bed, bed_factory  # noqa: F401 (a fixture)
+
+NOBODY = 65534
+ROOT_SECRET = "ROOT-ONLY-LINE do-not-copy-me\n"
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+def port_in_range() -> int:
+    """A free port in 37000-37999 on 127.0.0.1 (the tests' allowance)."""
+    for _ in range(500):
+        port = random.randrange(37000, 38000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 37000-37999")
+
+
+@pytest.fixture(autouse=True)
+def _ports_in_range(monkeypatch):
+    monkeypatch.setattr(openstack_bed, "free_port", port_in_range)
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A directory every user can traverse (pytest's tmp_path is root's 0700):
+    the fake service runs as nobody and must read its config there."""
+    base = Path(tempfile.mkdtemp(prefix="ocfpy-ossec-", dir="/tmp"))
+    os.chmod(base, 0o755)
+    beds = []
+    yield base, beds
+    for bed in beds:
+        bed.cleanup()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def as_nobody(*argv):
+    """Run a command as nobody (the service user planting things in its own directory)."""
+    subprocess.run(list(argv), check=True, user=NOBODY, group=NOBODY, extra_groups=[],
+                   cwd="/", timeout=30)
+
+
+def user_bed(world, agent=GlanceAPI, service_args=(), params=None, log_name="service.log"):
+    """A Bed whose service runs as nobody, logging into ``logs/`` and keeping
+    its pid in ``pids/``, both nobody's (like /var/log/glance, /run/glance)."""
+    base, beds = world
+    sub = base / f"bed{len(beds)}"
+    sub.mkdir()
+    os.chmod(sub, 0o755)
+    logs, pids = sub / "logs", sub / "pids"
+    for d in (logs, pids):
+        d.mkdir()
+        os.chown(d, NOBODY, NOBODY)
+    log = logs / log_name
+    bed = Bed(sub, agent, service_args=[a.replace("{log}", str(log)) for a in service_args],
+              params={"user": "nobody", "log_file": str(log), "pid": str(pids / "service.pid"),
+                      **(params or {})})
+    bed.log, bed.pid_file, bed.logs, bed.pids = log, pids / "service.pid", logs, pids
+    beds.append(bed)
+    return bed
+
+
+def root_file(world, name="root-secret"):
+    """A root 0600 file (what a planted link would point root's write or read at)."""
+    path = world[0] / name
+    path.write_text(ROOT_SECRET)
+    os.chmod(path, 0o600)
+    return path
+
+
+def one_reason(result):
+    lines = [l for l in result.stderr.splitlines() if l.startswith("ocf-exit-reason:")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in lines[0], result.stderr
+    return lines[0]
+
+
+def service_bed(bed_factory, agent=GlanceAPI, params=None, **kw):
+    return bed_factory(agent, params=params, **kw)
+
+
+def alive(pid) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_gone(pid, timeout=10.0):
+    end = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    return not alive(pid)
+
+
+class Spawned:
+    """A process this test starts itself (killed by pid afterwards)."""
+
+    def __init__(self, argv, **kw):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True, **kw)
+        self.pid = self.proc.pid
+
+    def end(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def spawned():
+    started = []
+
+    def spawn(argv, **kw):
+        s = Spawned(argv, **kw)
+        started.append(s)
+        return s
+
+    yield spawn
+    for s in started:
+        s.end()
+
+
+# == finding 11: the HTTP client ================================================================
+def _serve_once(response: bytes, hold=2.0):
+    """A socket on 127.0.0.1 (37000-37999) answering one connection with
+    ``response`` and keeping it open ``hold`` seconds."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", port_in_range()))
+    srv.listen(1)
+
+    def answer():
+        try:
+            conn, _ = srv.accept()
+            with conn:
+                conn.recv(65536)
+                try:
+                    conn.sendall(response)
+                except OSError:
+                    pass
+                time.sleep(hold)
+        finally:
+            srv.close()
+    threading.Thread(target=answer, daemon=True).start()
+    return f"http://127.0.0.1:{srv.getsockname()[1]}/x"
+
+
+def test_http_name_resolution_ends_with_the_timeout(monkeypatch):
+    from ocfpy import http
+
+    real = http._socket.getaddrinfo
+
+    def slow_resolver(host, port, *args):
+        flags = args[3] if len(args) > 3 else 0
+        if not flags & http._socket.AI_NUMERICHOST:
+            time.sleep(5)                       # a resolver waiting on a dead name server
+        return real(host, port, *args)
+
+    monkeypatch.setattr(http._socket, "getaddrinfo", slow_resolver)
+    started = time.monotonic()
+    with pytest.raises(http.Timeout, match="resolv"):
+        http.request("GET", "http://keystone.invalid:37001/v3", timeout=1.0)
+    assert time.monotonic() - started < 1.5
+
+
+def test_http_ip_literal_needs_no_name_service(monkeypatch):
+    from ocfpy import http
+
+    real = http._socket.getaddrinfo
+    looked_up = []
+
+    def resolver(host, port, *args):
+        flags = args[3] if len(args) > 3 else 0
+        if not flags & http._socket.AI_NUMERICHOST:
+            looked_up.append(host)
+        return real(host, port, *args)
+
+    monkeypatch.setattr(http._socket, "getaddrinfo", resolver)
+    url = _serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", hold=0)
+    assert http.request("GET", url, timeout=5).body == b"ok"
+    assert looked_up == []
+
+
+@pytest.mark.parametrize("response, what", [
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 200000, "chunk size"),
+    (b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * 200000, "header"),
+    (b"HTTP/1.1 200 " + b"O" * 200000, "status"),
+    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 1000) for i in range(80))
+     + b"\r\n", "header longer"),
+    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(500)) + b"\r\n",
+     "header fields"),
+], ids=["chunk-size-line", "header-line", "status-line", "header-total", "header-count"])
+def test_http_caps_line_and_header_sizes(response, what):
+    from ocfpy import http
+
+    with pytest.raises(http.ProtocolError, match=what):
+        http.request("GET", _serve_once(response), timeout=1.5)
+
+
+@pytest.mark.parametrize("response", [
+    b"HTTP/1.1 2\xb2\xb2 OK\r\nContent-Length: 0\r\n\r\n",           # superscript digits
+    b"HTTP/1.1 \xb9\xb2\xb3 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nab",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\nab",
+    b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1_0\r\n" + b"a" * 16 + b"\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nab\r\n0\r\n\r\n",
+    b"HTTP/1.1 20 OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+], ids=["status-superscripts", "status-superscripts-2", "length-superscript", "length-underscore",
+        "length-plus", "chunk-underscore", "chunk-0x", "status-two-digits", "header-no-colon"])
+def test_http_malformed_numbers_and_lines_are_a_protocol_error_not_a_crash(response):
+    from ocfpy import http
+
+    with pytest.raises(http.ProtocolError):
+        http.request("GET", _serve_once(response), timeout=2)
+
+
+def test_http_still_reads_a_chunked_body_with_extensions_and_a_content_length_list():
+    from ocfpy import http
+
+    url = _serve_once(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\n", hold=0)
+    assert http.request("GET", url, timeout=5).body == b"abcdefg"
+    url = _serve_once(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n"
+                      b"\r\nok", hold=0)
+    assert http.request("GET", url, timeout=5).body == b"ok"
+
+
+NON_ASCII_URLS = [
+    ("url", "http://127.0.0.1:37001/\u00e9"),
+    ("url", "http://k\u00e9ystone:5000/"),
+    ("url", "http://127.0.0.1:\u00b2/"),
+    ("url", "http://127.0.0.1:37001/\udcff"),                 # a non-UTF-8 byte
+    ("healthcheck_url", "http://127.0.0.1:37001/\u20ac"),
+    ("os_auth_url", "http://127.0.0.1:5000/v3\udcfe"),
+]
+
+
+@pytest.mark.parametrize("name, value", NON_ASCII_URLS,
+                         ids=[f"{n}-{ascii(v)[-8:-1]}" for n, v in NON_ASCII_URLS])
+@pytest.mark.parametrize("action", ["validate-all", "start"])
+def test_a_url_that_is_not_ascii_is_refused_at_validation_with_6(bed_factory, name, value, action):
+    bed = service_bed(bed_factory, params={"os_username": "admin", "os_password": PASSWORD,
+                                           "os_auth_url": "http://127.0.0.1:37002/v3"})
+    result = bed.run(action, params={name: value})
+    assert result.rc == codes.ERR_CONFIGURED
+    assert f"parameter {name}" in one_reason(result)
+    assert bed.leftovers() == []
+
+
+def test_an_auth_url_from_a_credentials_file_that_is_not_ascii_is_2_not_a_traceback(bed_factory,
+                                                                                   tmp_path):
+    rc = tmp_path / "openrc"
+    rc.write_text("export OS_AUTH_URL=http://k\u00e9ystone:5000/v3\nexport OS_USERNAME=admin\n"
+                  f"export OS_PASSWORD={PASSWORD}\n")
+    bed = service_bed(bed_factory, params={"os_credentials_file": str(rc)})
+    assert bed.run("start").rc == codes.SUCCESS
+    result = bed.monitor(deep=True)
+    assert result.rc == codes.ERR_ARGS
+    assert "must be ASCII" in one_reason(result)
+
+
+# == finding 8: non-UTF-8 values never end in a traceback =======================================
+BAD = "\udcff\udcfe"           # the bytes ff fe, as Python keeps them
+
+
+@pytest.mark.parametrize("name, value", [
+    ("url", f"http://127.0.0.1:37005/{BAD}"),
+    ("healthcheck_url", f"http://h{BAD}:37005/"),
+    ("os_auth_url", f"http://127.0.0.1:37005/{BAD}"),
+    ("user", f"glance{BAD}"),
+    ("log_file", f"/tmp/ocfpy-ossec-{BAD}/x.log"),
+    ("pid", f"/tmp/ocfpy-ossec-{BAD}.pid"),
+    ("additional_parameters", f"--x={BAD}"),
+    ("os_password", BAD),
+    ("os_project_name", BAD),
+    ("os_credentials_file", f"/tmp/{BAD}"),
+    ("os_cloud", BAD),
+    ("stop_signal", BAD),
+    ("healthcheck_timeout", f"1{BAD}"),
+], ids=lambda v: v if v.isascii() else None)
+def test_non_utf8_parameter_values_never_give_a_traceback(bed_factory, name, value):
+    bed = service_bed(bed_factory, params={"os_username": "admin", "os_password": PASSWORD,
+                                           "os_auth_url": "http://127.0.0.1:37006/v3"})
+    try:
+        for action, kw in (("validate-all", {"check_level": 10}), ("start", {}),
+                           ("monitor", {"interval": 30}),
+                           ("monitor", {"interval": 60, "check_level": 10}), ("stop", {})):
+            result = bed.run(action, params={name: value}, timeout=20, **kw)
+            assert not result.timed_out, (action, result.stderr)
+            assert "Traceback" not in result.stderr, (action, result.stderr)
+            assert "unexpected" not in (result.exit_reason or ""), (action, result.exit_reason)
+            debug = bed.debug_log.read_text() if bed.debug_log.exists() else ""
+            assert "Traceback" not in debug, (action, debug[-2000:])
+    finally:
+        bed.run("stop")
+        for path in Path("/tmp").glob("ocfpy-ossec-\udcff*"):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
