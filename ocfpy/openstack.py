@@ -513,13 +513,14 @@ class OpenStackAPI(Agent):
             if given.get(f"os_{name}"):
                 own[name] = getattr(self, f"os_{name}")
         creds = auth.Credentials(**own)
+        hide = self.log.hide        # every secret a file holds, as soon as it is read
         try:
             if self.os_credentials_file:
-                text = auth.read_secret_file(self.os_credentials_file)
-                creds = creds.merged(auth.parse_openrc(text, self.os_credentials_file))
+                text = auth.read_secret_file(self.os_credentials_file, on_secret=hide)
+                creds = creds.merged(auth.parse_openrc(text, self.os_credentials_file, on_secret=hide))
             if self.os_cloud:
                 creds = creds.merged(auth.cloud_from_clouds_yaml(self.os_client_config_file,
-                                                                 self.os_cloud))
+                                                                 self.os_cloud, on_secret=hide))
         except auth.CredentialsFileError as exc:
             missing = "does not exist" in str(exc)
             self.fail(codes.ERR_INSTALLED if missing else codes.ERR_ARGS, f"credentials: {exc}")

@@ -46,6 +46,8 @@ CLOUDS_AUTH_NAMES = {
     "application_credential_id": "application_credential_id",
     "application_credential_secret": "application_credential_secret",
 }
+#: names (lower-cased) that mark a value as secret in any credentials file
+SECRET_WORDS = ("password", "secret", "token")
 FIELDS = ("auth_url", "username", "password", "project_name", "project_id", "user_domain_name",
           "project_domain_name", "application_credential_id", "application_credential_secret",
           "cacert")
@@ -158,27 +160,45 @@ def auth_base(url: str) -> str:
 
 
 # -- credential files -------------------------------------------------------------------------
-def read_secret_file(path: str) -> str:
-    """A credentials file's text; CredentialsFileError (naming the file) when unreadable."""
+# Every reader takes ``on_secret`` (the agent's ``log.hide``) and calls it with
+# each secret it reads BEFORE returning or raising: no later log line, exit
+# reason or error message can show the value, whichever way the caller uses
+# (or drops) it.
+def _no_secret(value):
+    return None
+
+
+def _is_secret_name(name) -> bool:
+    lowered = str(name).lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def read_secret_file(path: str, on_secret=None) -> str:
+    """A credentials file's text (registered whole with ``on_secret``);
+    CredentialsFileError (naming the file) when unreadable."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return fh.read()
+            text = fh.read()
+        (on_secret or _no_secret)(text)
+        return text
     except FileNotFoundError:
         raise CredentialsFileError(f"{path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CredentialsFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
-def parse_openrc(text: str, path: str = "credentials file") -> Credentials:
+def parse_openrc(text: str, path: str = "credentials file", on_secret=None) -> Credentials:
     """``[export ]OS_NAME=value`` lines (an openrc file) to Credentials.
 
     Quotes are removed; nothing is expanded: a value using ``$`` or
     backticks is refused (the agent never runs a shell). Other lines are
-    ignored.
+    ignored. The value of every variable whose name says PASSWORD, SECRET or
+    TOKEN goes to ``on_secret`` as soon as it is read, used or not.
 
     >>> parse_openrc("export OS_USERNAME=admin\\nOS_PASSWORD='s3cret'\\n").method
     'password'
     """
+    hide = on_secret or _no_secret
     found = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -186,7 +206,12 @@ def parse_openrc(text: str, path: str = "credentials file") -> Credentials:
             line = line[len("export "):].lstrip()
         name, sep, value = line.partition("=")
         name = name.strip()
-        if not sep or name not in OPENRC_NAMES:
+        if not sep:
+            continue
+        secret = _is_secret_name(name)
+        if secret:
+            hide(value.strip())      # the raw text, before any check that may fail
+        if name not in OPENRC_NAMES:
             continue
         value = value.strip()
         if value[:1] in ("'", '"'):
@@ -203,6 +228,8 @@ def parse_openrc(text: str, path: str = "credentials file") -> Credentials:
             if "$" in value or "`" in value:
                 raise CredentialsFileError(f"{path} line {number}: {name} uses shell expansion "
                                            "($, backticks), which is not supported: write the value")
+        if secret:
+            hide(value)
         found[OPENRC_NAMES[name]] = value
     return Credentials(**found)
 
@@ -219,13 +246,18 @@ def _unescape_double(text: str) -> str:
     return "".join(out)
 
 
-def cloud_from_clouds_yaml(path: str, cloud: str) -> Credentials:
+def cloud_from_clouds_yaml(path: str, cloud: str, on_secret=None) -> Credentials:
     """The credentials of ``cloud`` in a clouds.yaml, merged with the same
-    cloud in a ``secure.yaml`` beside it (where passwords often live)."""
-    entry = _cloud_entry(path, cloud, required=True)
+    cloud in a ``secure.yaml`` beside it (where passwords often live).
+
+    ``on_secret`` gets every value under a key saying password, secret or
+    token in either file, and every value of ``cloud`` in secure.yaml (a file
+    of secrets by purpose), as soon as the file is parsed."""
+    hide = on_secret or _no_secret
+    entry = _cloud_entry(path, cloud, required=True, on_secret=hide)
     secure = os.path.join(os.path.dirname(path), "secure.yaml")
     if os.path.exists(secure):
-        extra = _cloud_entry(secure, cloud, required=False)
+        extra = _cloud_entry(secure, cloud, required=False, on_secret=hide, all_secret=True)
         if extra:
             entry = _deep_merge(entry, extra)
     auth = entry.get("auth") or {}
@@ -238,9 +270,25 @@ def cloud_from_clouds_yaml(path: str, cloud: str) -> Credentials:
     return Credentials(**values)
 
 
-def _cloud_entry(path, cloud, required):
-    doc = parse_yaml_subset(read_secret_file(path), path)
+def _hide_values(node, hide, everything, secret_key=False):
+    """Call ``hide`` with the scalars of a parsed YAML tree that are secrets
+    (under a secret-sounding key, or all of them with ``everything``)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _hide_values(value, hide, everything, secret_key or _is_secret_name(key))
+    elif isinstance(node, list):
+        for value in node:
+            _hide_values(value, hide, everything, secret_key)
+    elif node is not None and (everything or secret_key):
+        hide(str(node))
+
+
+def _cloud_entry(path, cloud, required, on_secret=_no_secret, all_secret=False):
+    doc = parse_yaml_subset(read_secret_file(path, on_secret), path)
+    _hide_values(doc, on_secret, False)
     clouds = doc.get("clouds") if isinstance(doc, dict) else None
+    if all_secret and isinstance(clouds, dict) and isinstance(clouds.get(cloud), (dict, list)):
+        _hide_values(clouds[cloud], on_secret, True)
     if not isinstance(clouds, dict):
         if required:
             raise CredentialsFileError(f"{path}: no clouds: mapping")
@@ -527,6 +575,8 @@ class TokenClient:
         try:
             with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)
+            if isinstance(data, dict) and isinstance(data.get("token"), str):
+                self.on_secret(data["token"])    # a secret even when it is not used
             value, expires = data["token"], float(data["expires"])
             salt, check, issued = data["salt"], data["check"], float(data["issued"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -537,7 +587,6 @@ class TokenClient:
         margin = min(REFRESH_MARGIN, max(0.0, expires - issued) / 2)
         if now >= expires - margin:
             return None
-        self.on_secret(value)
         return Token(value, data.get("project_id"), expires, from_cache=True)
 
     def _save(self, token: Token) -> None:

@@ -308,6 +308,75 @@ def test_an_auth_url_from_a_credentials_file_that_is_not_ascii_is_2_not_a_traceb
     assert "must be ASCII" in one_reason(result)
 
 
+# == finding 3: secrets read from files are masked at once ======================================
+def _agent(bed, params, action="monitor", validate=True):
+    """The agent object of one deep monitor call, in this process (to reach its log)."""
+    env = bed.driver.environ(action, interval=60, check_level=10, params=params)
+    agent = bed.agent_cls(Invocation(action, env), stderr=io.StringIO())
+    if validate:
+        agent.validate()        # a deep monitor reads the credentials files here
+    return agent
+
+
+def _logged(agent, bed, text):
+    agent.log.warning("probe: %s", text)
+    return bed.agent_log.read_text()
+
+
+def test_a_password_in_the_credentials_file_is_masked_even_when_the_cib_overrides_it(bed_factory,
+                                                                                     tmp_path):
+    rc = tmp_path / "openrc"
+    rc.write_text("export OS_USERNAME=admin\nexport OS_PASSWORD='File-Pa55-word'\n")
+    bed = service_bed(bed_factory)
+    agent = _agent(bed, {"os_credentials_file": str(rc), "os_password": "Cib-Pa55-word"})
+    agent.credentials()
+    log = _logged(agent, bed, "File-Pa55-word and Cib-Pa55-word")
+    assert "File-Pa55-word" not in log and "Cib-Pa55-word" not in log
+
+
+def test_a_password_read_before_a_bad_line_of_the_credentials_file_is_masked(bed_factory, tmp_path):
+    from ocfpy.errors import OCFError
+
+    rc = tmp_path / "openrc"
+    rc.write_text("export OS_PASSWORD=Early-Pa55-word\nexport OS_USERNAME=$(id -un)\n")
+    bed = service_bed(bed_factory)
+    agent = _agent(bed, {"os_credentials_file": str(rc), "os_username": "", "os_password": ""},
+                   validate=False)
+    with pytest.raises(OCFError, match="shell expansion"):
+        agent.validate()
+    assert "Early-Pa55-word" not in _logged(agent, bed, "Early-Pa55-word")
+
+
+def test_secure_yaml_and_clouds_yaml_secrets_are_masked_as_soon_as_read(bed_factory, tmp_path):
+    (tmp_path / "clouds.yaml").write_text(
+        "clouds:\n  monitor:\n    auth:\n      auth_url: http://127.0.0.1:37003/v3\n"
+        "      username: admin\n      password: Clouds-Pa55\n"
+        "  other:\n    auth:\n      password: Other-Cloud-Pa55\n")
+    (tmp_path / "secure.yaml").write_text(
+        "clouds:\n  monitor:\n    auth:\n      password: Secure-Pa55\n      project_name: Secure-Proj\n")
+    bed = service_bed(bed_factory)
+    agent = _agent(bed, {"os_cloud": "monitor", "os_username": "", "os_password": "",
+                         "os_client_config_file": str(tmp_path / "clouds.yaml")})
+    assert agent.credentials().password == "Secure-Pa55"
+    log = _logged(agent, bed, "Clouds-Pa55 Other-Cloud-Pa55 Secure-Pa55 Secure-Proj")
+    for secret in ("Clouds-Pa55", "Other-Cloud-Pa55", "Secure-Pa55", "Secure-Proj"):
+        assert secret not in log
+
+
+def test_a_cached_token_is_masked_when_read_even_if_it_is_not_used(tmp_path):
+    from ocfpy.openstack_auth import Credentials, Token, TokenClient
+
+    base = dict(auth_url="http://127.0.0.1:37004/v3", username="admin", project_name="admin")
+    first = TokenClient(Credentials(password="old-Pa55", **base), cache_dir=str(tmp_path))
+    first._save(Token("gAAAA-cached-token-value", "p1", time.time() + 3600))
+    hidden = []
+    # the password changed: the cached token is not used, but it was read
+    second = TokenClient(Credentials(password="new-Pa55", **base), cache_dir=str(tmp_path),
+                         on_secret=hidden.append)
+    assert second._load() is None
+    assert "gAAAA-cached-token-value" in hidden
+
+
 # == finding 8: non-UTF-8 values never end in a traceback =======================================
 BAD = "\udcff\udcfe"           # the bytes ff fe, as Python keeps them
 
