@@ -350,14 +350,28 @@ class OpenStackAPI(Agent):
         return [self.program(argv) or argv[0]] + argv[1:]
 
     def identity(self, argv=None):
-        """Our process: its full command line (with the resolved program) and owner.
+        """Our process: its full command line (with the resolved program) and
+        owner -- always an owner: an empty user means the agent's own (root),
+        never "anybody".
 
         exe is not used: a script's /proc exe is its interpreter."""
         from ocfpy.process import Identity
 
         argv = argv or self.resolved_command()
-        user = self.user if self.user and os.geteuid() == 0 else None
-        return Identity(cmdline_contains=tuple(argv), user=user)
+        return Identity(cmdline_contains=tuple(argv), user=self.owner_name())
+
+    def owner_name(self) -> str:
+        """The user the service runs as: ``user``, or the agent's effective
+        user when it is empty (named as ocfpy.process names owners)."""
+        if self.user:
+            return self.user
+        import pwd
+
+        try:
+            return pwd.getpwuid(os.geteuid()).pw_name
+        except KeyError:
+            return str(os.geteuid())
+
 
     @property
     def pid_file(self) -> str:

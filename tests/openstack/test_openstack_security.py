@@ -168,6 +168,21 @@ def spawned():
         s.end()
 
 
+# == finding 12: an empty user still checks the owner ============================================
+def test_empty_user_never_takes_another_users_process_with_the_same_command_line(bed_factory,
+                                                                                 spawned):
+    bed = service_bed(bed_factory, params={"user": ""})
+    argv = bed.params["start_command"].split()
+    # nobody's process carrying every argument of the service's command line
+    other = spawned([sys.executable, "-c", "import time; time.sleep(300)", *argv[1:]],
+                    user=NOBODY, group=NOBODY, extra_groups=[])
+    bed.pid_file.write_text(f"{other.pid}\n")
+    assert bed.run("monitor").rc == codes.NOT_RUNNING
+    assert bed.monitor().rc == codes.NOT_RUNNING
+    assert bed.run("stop").rc == codes.SUCCESS
+    assert alive(other.pid), "stop signalled another user's process"
+
+
 # == finding 11: the HTTP client ================================================================
 def _serve_once(response: bytes, hold=2.0):
     """A socket on 127.0.0.1 (37000-37999) answering one connection with
