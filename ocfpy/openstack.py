@@ -49,7 +49,8 @@ the agent must know the pid of the process it started. Stop: stop_signal
 children, then KILL before the operation times out. The process is identified
 by its pid AND its command line (and owner), so a stale pid file never makes
 the agent signal an unrelated process that reused the pid; do not rewrite the
-process title (uwsgi procname, gunicorn setproctitle).
+process title (uwsgi procname, gunicorn setproctitle). Files root opens in the service user's directories (log_file,
+pid) are never followed through a symlink, a hard link or a FIFO.
 
 Monitor: the process is alive, then GET healthcheck_url (oslo.middleware
 /healthcheck; when the default URL answers 404 or 401, version discovery
@@ -372,6 +373,16 @@ class OpenStackAPI(Agent):
         except KeyError:
             return str(os.geteuid())
 
+    def service_uid(self) -> int:
+        """The uid of owner_name (-1 when the user does not exist)."""
+        if not self.user:
+            return os.geteuid()
+        import pwd
+
+        try:
+            return pwd.getpwnam(self.user).pw_uid
+        except (KeyError, UnicodeError):
+            return -1
 
     @property
     def pid_file(self) -> str:
@@ -403,10 +414,13 @@ class OpenStackAPI(Agent):
         return max(0.05, min(self.healthcheck_timeout, self.deadline.remaining()))
 
     def running_pid(self):
-        """The pid of our live process, or None (identity checked, /proc only)."""
-        from ocfpy.process import find_pid
-
-        return find_pid(self.pid_file, self.identity())
+        """The pid of our live process, or None (identity checked, /proc
+        only); the pid file is read without following a link or blocking
+        on a FIFO (read_pid)."""
+        pid = read_pid(self.pid_file)
+        if pid is not None and self.identity().matches_pid(pid):
+            return pid
+        return None
 
     # -- actions -----------------------------------------------------------------------------------
     def start(self):
@@ -417,15 +431,7 @@ class OpenStackAPI(Agent):
         if pid is None:
             argv = self.resolved_command()
             self.make_dirs()
-            try:
-                pid = process.start_daemon(argv, pidfile=self.pid_file, user=self.user or None,
-                                           env=self.service_environ(), log_path=self.log_path,
-                                           cwd="/")
-            except PermissionError as exc:
-                self.fail(codes.ERR_PERM, f"cannot start {argv[0]}: {exc.strerror}"
-                                          + (f": {exc.filename}" if exc.filename else ""))
-            except OSError as exc:
-                self.fail(codes.ERR_GENERIC, f"cannot start {argv[0]}: {exc.strerror or exc}")
+            pid = self.launch(argv)
             child = True
             self.log.info("started %s (pid %d) as %s", os.path.basename(argv[0]), pid,
                           self.user or "the agent's user")
@@ -454,16 +460,43 @@ class OpenStackAPI(Agent):
             self.log.warning("started, but %s", last[0])
         return codes.SUCCESS
 
+    def launch(self, argv) -> int:
+        """start_daemon; on any failure nothing is left running (a child
+        whose pid file could not be written would be lost to stop)."""
+        from ocfpy import process
+        from ocfpy.files import UnsafeFileError
+
+        children = set(process.descendants(os.getpid()))
+        try:
+            pid = process.start_daemon(argv, pidfile=self.pid_file, user=self.user or None,
+                                       env=self.service_environ(), log_path=self.log_path,
+                                       cwd="/")
+        except BaseException as exc:
+            _end_children(self.deadline, children)
+            if isinstance(exc, UnsafeFileError):
+                self.fail(codes.ERR_PERM, f"not starting {self.name}: {exc.strerror} (root does "
+                                          "not open files in the service user's directories "
+                                          "through links)")
+            if isinstance(exc, PermissionError):
+                self.fail(codes.ERR_PERM, f"cannot start {argv[0]}: {exc.strerror}"
+                                          + (f": {exc.filename}" if exc.filename else ""))
+            if isinstance(exc, OSError):
+                self.fail(codes.ERR_GENERIC, f"cannot start {argv[0]}: {exc.strerror or exc}")
+            raise
+        return pid
+
     def stop(self):
         from ocfpy import process
 
         sig = {"TERM": 15, "INT": 2, "QUIT": 3}.get(self.stop_signal)
         if sig is None:   # auto
             sig = 2 if os.path.basename(self.command()[0]) == "uwsgi" else 15
-        stopped = process.stop(self.pid_file, self.identity(), self.deadline, sig=sig)
+        pid = read_pid(self.pid_file)
+        if pid is not None and self.identity().matches_pid(pid):
+            if not process.terminate(pid, self.deadline, sig=sig):
+                self.fail(codes.ERR_GENERIC, f"{self.name} still running after KILL")
         self.forget_tokens()
-        if not stopped:
-            self.fail(codes.ERR_GENERIC, f"{self.name} still running after KILL")
+        remove_in_dir(self.pid_file)
         return codes.SUCCESS
 
     def monitor(self):
@@ -651,12 +684,31 @@ class OpenStackAPI(Agent):
 
     def make_dirs(self):
         """Create the directories of the log and pid files (before launching:
-        a pid file that cannot be written would lose the process)."""
-        for directory in {os.path.dirname(self.log_path), os.path.dirname(self.pid_file)}:
+        a pid file that cannot be written would lose the process), as root, never through a symlink another user
+        could have planted (such as one in /var/log/keystone); refuse a log
+        file that root must not open for the service (a link, a special
+        file, another user's file) and a pid file that is a directory."""
+        from ocfpy.files import UnsafeFileError
+
+        wanted = (("log_file", self.log_path), ("pid", self.pid_file))
+        for what, path in wanted:
+            directory = os.path.dirname(path)
             try:
-                os.makedirs(directory, exist_ok=True)
+                fd = open_safe_dir(directory, create=True)
+            except UnsafeFileError as exc:
+                self.fail(codes.ERR_PERM, f"{what} {path}: {exc.strerror}")
             except OSError as exc:
-                self.fail(codes.ERR_PERM, f"cannot create {directory}: {exc.strerror}")
+                self.fail(codes.ERR_PERM, f"cannot create {directory}: {exc.strerror or exc}")
+            try:
+                problem = None
+                if what == "log_file":
+                    problem = unsafe_log_file(fd, os.path.basename(path), self.service_uid())
+                elif what == "pid" and _is_dir(fd, os.path.basename(path)):
+                    problem = "is a directory"
+            finally:
+                os.close(fd)
+            if problem:
+                self.fail(codes.ERR_PERM, f"{what} {path} {problem}: not opening it as root")
 
     @staticmethod
     def reap(pid):
@@ -672,12 +724,221 @@ class OpenStackAPI(Agent):
         return f" with status {os.WEXITSTATUS(status)}"
 
     def log_tail(self, lines=20):
-        """The end of the service's output, to the debug log (masked)."""
+        """The end of the service's output, to the debug log (masked). The
+        service user may have replaced its log by now: a symlink, a hard
+        link, a FIFO or another user's file is not read (root would copy
+        whatever it points to into the debug log, or block on the FIFO)."""
         try:
-            with open(self.log_path, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(max(0, fh.tell() - 4096))
-                tail = fh.read().decode("utf-8", "replace").splitlines()[-lines:]
-        except OSError:
+            tail = read_log_tail(self.log_path, self.service_uid())
+        except OSError as exc:
+            self.log.warning("not reading the end of %s: %s", self.log_path, exc.strerror or exc)
             return
-        self.log.debug_text("\n".join(f"{self.log_path}: {line}" for line in tail))
+        lines_ = tail.decode("utf-8", "replace").splitlines()[-lines:]
+        self.log.debug_text("\n".join(f"{self.log_path}: {line}" for line in lines_))
+
+
+# -- files root handles in the service user's directories ------------------------------------------
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_ELOOP, _ENOTDIR = 40, 20
+_S_IFMT, _S_IFDIR, _S_IFREG, _S_IFLNK, _S_ISVTX = 0o170000, 0o040000, 0o100000, 0o120000, 0o1000
+
+
+def _trusted_link(dir_st, link_st) -> bool:
+    """A symlink root may follow: root's own, in a directory of root's that
+    no other user can change (not group/other-writable, or sticky)."""
+    return link_st.st_uid == 0 and dir_st.st_uid == 0 and (
+        not dir_st.st_mode & 0o022 or bool(dir_st.st_mode & _S_ISVTX))
+
+
+def open_safe_dir(path: str, create: bool = False, mode: int = 0o755) -> int:
+    """A descriptor of the directory ``path``, reached component by
+    component without following a symlink that a non-root user could have
+    planted (root's own links in root's directories, like /var/run, are
+    followed); missing components are created (root's, ``mode``) when
+    ``create``. Raises ocfpy.files.UnsafeFileError naming the component.
+
+    ocfpy.files.open_directory refuses a symlink in the last component only:
+    in /var/log/keystone/a/b, keystone could turn ``a`` into a link to /etc.
+    """
+    from ocfpy.files import UnsafeFileError
+
+    parts = [p for p in os.path.abspath(path).split("/") if p]
+    done, links = [], 0
+    fd = os.open("/", _DIR_FLAGS)
+    try:
+        while parts:
+            name = parts.pop(0)
+            here = "/" + "/".join(done + [name])
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(name, mode, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if st.st_mode & _S_IFMT == _S_IFLNK:
+                if not _trusted_link(os.fstat(fd), st):
+                    raise UnsafeFileError(_ELOOP, f"{here} is a symlink that another user could "
+                                                  "have planted")
+                links += 1
+                if links > 40:
+                    raise UnsafeFileError(_ELOOP, f"{path}: too many levels of symlinks")
+                target = os.readlink(name, dir_fd=fd)
+                resolved = os.path.normpath(os.path.join("/" + "/".join(done), target, *parts))
+                parts, done = [p for p in resolved.split("/") if p], []
+                os.close(fd)
+                fd = -1
+                fd = os.open("/", _DIR_FLAGS)
+                continue
+            if st.st_mode & _S_IFMT != _S_IFDIR:
+                raise UnsafeFileError(_ENOTDIR, f"{here} is not a directory")
+            try:
+                sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (_ELOOP, _ENOTDIR):     # swapped since the stat
+                    raise UnsafeFileError(exc.errno, f"{here} changed into a symlink") from None
+                raise
+            os.close(fd)
+            fd = sub
+            done.append(name)
+        return fd
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        raise
+
+
+def unsafe_log_file(dir_fd: int, name: str, uid: int):
+    """Why root must not open the existing log file ``name`` for the
+    service (ocfpy.files.open_append's rules), or None (absent or fine)."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    kind = st.st_mode & _S_IFMT
+    if kind == _S_IFLNK:
+        return "is a symlink"
+    if kind != _S_IFREG:
+        return "is not a regular file"
+    if st.st_nlink != 1:
+        return f"has {st.st_nlink} hard links"
+    if st.st_uid != uid:
+        dir_st = os.fstat(dir_fd)
+        if not (st.st_uid == 0 and dir_st.st_uid == 0 and not dir_st.st_mode & 0o022):
+            return f"belongs to uid {st.st_uid}, not the service user's {uid}"
+    return None
+
+
+def _is_dir(dir_fd, name) -> bool:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode & _S_IFMT == _S_IFDIR
+    except OSError:
+        return False
+
+
+def read_log_tail(path: str, uid: int, size: int = 4096) -> bytes:
+    """The last ``size`` bytes of the service's log, read as root without
+    following a link or blocking on a FIFO; OSError (strerror says why) for
+    anything but a plain, singly linked file of the service user or root."""
+    fd_dir = open_safe_dir(os.path.dirname(path))
+    try:
+        fd = os.open(os.path.basename(path), _READ_FLAGS, dir_fd=fd_dir)
+    except OSError as exc:
+        if exc.errno == _ELOOP:
+            raise OSError(exc.errno, "it is a symlink") from None
+        raise
+    finally:
+        os.close(fd_dir)
+    try:
+        st = os.fstat(fd)
+        if st.st_mode & _S_IFMT != _S_IFREG:
+            raise OSError(1, "not a regular file")
+        if st.st_nlink != 1:
+            raise OSError(1, f"it has {st.st_nlink} hard links")
+        if st.st_uid not in (uid, 0):
+            raise OSError(1, f"it belongs to uid {st.st_uid}")
+        os.lseek(fd, max(0, st.st_size - size), os.SEEK_SET)
+        chunks, left = [], size
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_pid(path):
+    """The pid in the pid file ``path``, or None: absent, garbage, or not a
+    plain file (the service user may own the directory: a symlink is not
+    followed, a FIFO never blocks the monitor)."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        if os.fstat(fd).st_mode & _S_IFMT != _S_IFREG:
+            return None
+        text = os.read(fd, 64).split(b"\n", 1)[0].strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    pid = _ascii_number(text)
+    return pid if pid and pid > 0 else None
+
+
+def remove_file(path) -> None:
+    """Unlink ``path`` (a pid file, a record) if it is there."""
+    if not path:
+        return
+    try:
+        os.unlink(path)
+    except (OSError, ValueError):
+        pass
+
+
+def remove_in_dir(path) -> None:
+    """Unlink the pid file ``path`` through its directory reached safely
+    (open_safe_dir): a symlink planted higher up in the service user's
+    directory never makes root delete a file elsewhere."""
+    if not path:
+        return
+    from ocfpy.files import UnsafeFileError
+
+    try:
+        fd = open_safe_dir(os.path.dirname(path))
+    except (UnsafeFileError, OSError, ValueError):
+        return
+    try:
+        os.unlink(os.path.basename(path), dir_fd=fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _ascii_number(text: bytes):
+    if not text or len(text) > 19 or not all(48 <= c <= 57 for c in text):
+        return None
+    return int(text)
+
+
+def _end_children(deadline, before) -> None:
+    """After a failed start_daemon: end any child it left (not in ``before``;
+    its pid file could not be written, so nothing else would ever stop it)."""
+    from ocfpy import process
+
+    for pid in set(process.descendants(os.getpid())) - before:
+        if process.alive(pid):
+            process.terminate(pid, deadline, kill_reserve=0.5)
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass

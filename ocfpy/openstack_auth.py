@@ -177,8 +177,12 @@ def read_secret_file(path: str, on_secret=None) -> str:
     """A credentials file's text (registered whole with ``on_secret``);
     CredentialsFileError (naming the file) when unreadable."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        # O_NONBLOCK: a FIFO planted under the name must not hang the monitor
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as fh:
+            if os.fstat(fh.fileno()).st_mode & 0o170000 != 0o100000:
+                raise CredentialsFileError(f"{path} is not a regular file")
+            text = fh.read(1 << 20).decode("utf-8")
         (on_secret or _no_secret)(text)
         return text
     except FileNotFoundError:
@@ -573,8 +577,13 @@ class TokenClient:
         import json
 
         try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
+            # no link followed, no FIFO waited on; only a file of our own user
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not (st.st_mode & 0o170000 == 0o100000 and st.st_uid == os.geteuid()):
+                    return None
+                data = json.loads(fh.read(1 << 20).decode("utf-8"))
             if isinstance(data, dict) and isinstance(data.get("token"), str):
                 self.on_secret(data["token"])    # a secret even when it is not used
             value, expires = data["token"], float(data["expires"])
@@ -599,15 +608,9 @@ class TokenClient:
         data = {"token": token.value, "expires": token.expires, "issued": time.time(),
                 "project_id": token.project_id, "salt": salt,
                 "check": sha256_hex(salt + "\0" + (self.creds.secret or ""))}
-        tmp = f"{path}.tmp{os.getpid()}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            os.fchmod(fd, 0o600)        # the token is a secret, whatever the umask or old file
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, path)
+        from ocfpy.files import replace_file
+
+        try:    # 0600 whatever the umask; nothing planted under the name is followed
+            replace_file(path, json.dumps(data), mode=0o600)
         except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass            # a cache that cannot be written costs a token next time
+            pass            # a cache that cannot be written costs a token next time

@@ -7,6 +7,7 @@ agent under test (the "service" process it starts, stops and monitors):
         --keystone http://127.0.0.1:5000 [--role keystone] [--disable-file F] \
         [--fail-file F] [--api-fail-file F] [--token-fail-file F] \
         [--keystone-down-status 503] [--no-healthcheck] [--log-requests]
+        [--plant-symlink LINK TARGET] [--plant-fifo PATH] [--exit-at-start N]
 
 Endpoints: GET /healthcheck (200 "OK"; 503 "DISABLED BY FILE" while the
 disable file exists, as oslo.middleware's disable_by_file; 503 "database
@@ -188,6 +189,13 @@ def serve(state: State, host="127.0.0.1", port=0) -> ThreadingHTTPServer:
     return server
 
 
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -203,7 +211,17 @@ def main(argv=None):
     ap.add_argument("--no-healthcheck", action="store_true")
     ap.add_argument("--exit-at-start", type=int, default=None,
                     help="print a message and exit with this status (a broken service)")
+    ap.add_argument("--plant-symlink", nargs=2, action="append", default=[], metavar=("LINK", "TARGET"),
+                    help="replace LINK by a symlink to TARGET first (a hostile service user)")
+    ap.add_argument("--plant-fifo", action="append", default=[], metavar="PATH",
+                    help="replace PATH by a FIFO first (a hostile service user)")
     args, _unknown = ap.parse_known_args(argv)
+    for link, target in args.plant_symlink:
+        _remove(link)
+        os.symlink(target, link)
+    for path in args.plant_fifo:
+        _remove(path)
+        os.mkfifo(path)
     if args.exit_at_start is not None:
         print("fake service: cannot load the configuration: boom", flush=True)
         sys.exit(args.exit_at_start)

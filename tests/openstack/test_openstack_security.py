@@ -168,6 +168,82 @@ def spawned():
         s.end()
 
 
+# == finding 5: files root opens in the service user's directories ===============================
+def test_start_refuses_a_log_file_planted_as_a_symlink_to_a_root_file(world):
+    bed = user_bed(world)
+    secret = root_file(world)
+    as_nobody("ln", "-s", str(secret), str(bed.log))
+    result = bed.run("start", timeout=30)
+    assert result.rc in (codes.ERR_PERM, codes.ERR_GENERIC)
+    assert str(bed.log) in one_reason(result)
+    assert secret.read_text() == ROOT_SECRET
+    st = secret.stat()
+    assert (st.st_uid, st.st_mode & 0o777) == (0, 0o600)
+    assert bed.leftovers() == []
+
+
+def test_start_refuses_a_log_directory_reached_through_a_planted_symlink(world):
+    # log_file=/var/log/glance/a/b/api.log with "a" turned into a link to a
+    # root-only directory: root would create "b" there, and the service's log in it
+    target = world[0] / "root-only"
+    target.mkdir(mode=0o700)
+    bed = user_bed(world)
+    log = bed.logs / "a" / "b" / "service.log"
+    bed.driver.params["log_file"] = str(log)
+    as_nobody("ln", "-s", str(target), str(bed.logs / "a"))
+    result = bed.run("start", timeout=30)
+    assert result.rc == codes.ERR_PERM
+    assert str(log) in one_reason(result)
+    assert list(target.iterdir()) == []
+    assert bed.leftovers() == []
+
+
+def test_failed_start_never_copies_a_root_file_through_a_log_swapped_for_a_symlink(world):
+    # the service (as nobody) replaces its log with a link to a root 0600 file
+    # and exits: the tail start shows in the debug log must not be that file's
+    secret = root_file(world)
+    bed = user_bed(world, service_args=["--plant-symlink", "{log}", str(secret),
+                                        "--exit-at-start", "3"])
+    result = bed.run("start", timeout=30)
+    assert result.rc == codes.ERR_GENERIC
+    assert "exited during start with status 3" in one_reason(result)
+    assert "ROOT-ONLY-LINE" not in bed.debug_log.read_text()
+    assert "ROOT-ONLY-LINE" not in bed.agent_log.read_text()
+    assert secret.read_text() == ROOT_SECRET
+
+
+def test_failed_start_is_not_held_up_by_a_log_swapped_for_a_fifo(world):
+    bed = user_bed(world, service_args=["--plant-fifo", "{log}", "--exit-at-start", "3"])
+    result = bed.run("start", timeout=20)
+    assert not result.timed_out, "start blocked opening the FIFO"
+    assert result.rc == codes.ERR_GENERIC
+    assert "exited during start with status 3" in one_reason(result)
+
+
+def test_monitor_and_stop_are_not_held_up_by_a_pid_file_swapped_for_a_fifo(world):
+    bed = user_bed(world)
+    assert bed.run("start", timeout=30).rc == codes.SUCCESS
+    as_nobody("rm", "-f", str(bed.pid_file))
+    as_nobody("mkfifo", str(bed.pid_file))
+    monitor = bed.monitor(timeout=10)
+    assert not monitor.timed_out, "monitor blocked opening the FIFO"
+    stop = bed.run("stop", timeout=20)
+    assert not stop.timed_out, "stop blocked opening the FIFO"
+    # (that stop also ends the service is finding 10's: the start record)
+
+
+def test_the_service_as_nobody_still_starts_logs_and_stops(world):
+    # the safe paths do not get in the way of the normal case
+    bed = user_bed(world)
+    assert bed.run("start", timeout=30).rc == codes.SUCCESS
+    pid = bed.service_pid()
+    assert bed.log.stat().st_uid == NOBODY and bed.log.stat().st_nlink == 1
+    assert bed.monitor().rc == codes.SUCCESS
+    assert bed.run("stop").rc == codes.SUCCESS
+    assert wait_gone(pid)
+    assert "got signal" in bed.log.read_text()
+
+
 # == finding 12: an empty user still checks the owner ============================================
 def test_empty_user_never_takes_another_users_process_with_the_same_command_line(bed_factory,
                                                                                  spawned):
