@@ -46,10 +46,18 @@ fails at once with the program's exit status when it dies while starting.
 Do not let the program daemonize itself (uwsgi daemonize, gunicorn --daemon):
 the agent must know the pid of the process it started. Stop: stop_signal
 (INT for uWSGI, which reloads on TERM; TERM otherwise) to the process and its
-children, then KILL before the operation times out. The process is identified
-by its pid AND its command line (and owner), so a stale pid file never makes
-the agent signal an unrelated process that reused the pid; do not rewrite the
-process title (uwsgi procname, gunicorn setproctitle). Files root opens in the service user's directories (log_file,
+children, then KILL before the operation times out. Start records the process
+it started (pid, start time, command line, owner) in a root-owned file in
+Pacemaker's run directory: stop and monitor know it by that record (pid and
+start time prove it is the same process) even when start_command,
+additional_parameters, user or the pid file changed since. Without a record
+(a service started otherwise) the process is identified by its pid file AND
+its command line and owner, so a stale pid file never makes the agent signal
+an unrelated process that reused the pid; when the pid file names a process
+that runs the same program as the same user but is neither recorded nor
+matching, stop leaves it alone and fails (1) rather than report a running
+service stopped. Do not rewrite the process title (uwsgi procname, gunicorn
+setproctitle). Files root opens in the service user's directories (log_file,
 pid) are never followed through a symlink, a hard link or a FIFO.
 
 Monitor: the process is alive, then GET healthcheck_url (oslo.middleware
@@ -385,6 +393,11 @@ class OpenStackAPI(Agent):
             return -1
 
     @property
+    def record_path(self) -> str:
+        """Root's record of the process start launched (see ProcessRecord)."""
+        return self.state_path("process")
+
+    @property
     def pid_file(self) -> str:
         return self.pid or self.state_path("pid")
 
@@ -414,9 +427,12 @@ class OpenStackAPI(Agent):
         return max(0.05, min(self.healthcheck_timeout, self.deadline.remaining()))
 
     def running_pid(self):
-        """The pid of our live process, or None (identity checked, /proc
-        only); the pid file is read without following a link or blocking
-        on a FIFO (read_pid)."""
+        """The pid of our live process, or None (/proc only, no psutil): the
+        process start recorded (pid and start time prove it), else the pid
+        file's process when its command line and owner are today's."""
+        record = read_record(self.record_path)
+        if record is not None and record.alive():
+            return record.pid
         pid = read_pid(self.pid_file)
         if pid is not None and self.identity().matches_pid(pid):
             return pid
@@ -461,8 +477,9 @@ class OpenStackAPI(Agent):
         return codes.SUCCESS
 
     def launch(self, argv) -> int:
-        """start_daemon; on any failure nothing is left running (a child
-        whose pid file could not be written would be lost to stop)."""
+        """start_daemon, then the record of what was started; on any failure
+        nothing is left running (a child whose pid file could not be written
+        would be lost to stop)."""
         from ocfpy import process
         from ocfpy.files import UnsafeFileError
 
@@ -483,21 +500,148 @@ class OpenStackAPI(Agent):
             if isinstance(exc, OSError):
                 self.fail(codes.ERR_GENERIC, f"cannot start {argv[0]}: {exc.strerror or exc}")
             raise
+        try:
+            write_record(self.record_path, pid, argv=argv, user=self.owner_name(),
+                         uid=self.service_uid(), pidfile=self.pid_file, url=self.url,
+                         instance=self.invocation.instance or "default")
+        except OSError as exc:
+            process.terminate(pid, self.deadline)
+            self.fail(codes.ERR_PERM, f"cannot record the started process in {self.record_path}: "
+                                      f"{exc.strerror or exc}")
         return pid
 
     def stop(self):
+        """Stop what start started, whatever today's parameters say.
+
+        Targets, in order of proof: the process recorded at start (pid +
+        start time: the same process, even when start_command,
+        additional_parameters or user changed since); the pid file's process
+        when a record of this agent for the same pid file names it (another
+        instance name) or its command line and owner are today's; when this
+        instance has no record at all (it never started here: a renamed
+        instance, a manual run under another name), a live record of this
+        agent with today's exact command line and owner.
+
+        A live process the pid file names that nothing proves ours is never
+        signalled and its pid file is kept. Stop then fails (1; Pacemaker
+        recovers the node) rather than report a running service stopped when
+        the evidence is strong and trustworthy: the process runs the
+        service's program as the service's user AND the pid file is root's
+        in a directory only root can write (written by an agent's start, not
+        by the service user). Otherwise (another program or user: a pid
+        reused; or a pid file the service user could have rewritten, which
+        must not let it get the node fenced) stop answers 0 with a warning
+        and an exit reason naming the process."""
         from ocfpy import process
 
-        sig = {"TERM": 15, "INT": 2, "QUIT": 3}.get(self.stop_signal)
-        if sig is None:   # auto
-            sig = 2 if os.path.basename(self.command()[0]) == "uwsgi" else 15
+        records, targets = [], {}
+        own = read_record(self.record_path)
+        if own is not None:
+            records.append(own)
+            if own.alive():
+                targets[own.pid] = own
         pid = read_pid(self.pid_file)
-        if pid is not None and self.identity().matches_pid(pid):
-            if not process.terminate(pid, self.deadline, sig=sig):
-                self.fail(codes.ERR_GENERIC, f"{self.name} still running after KILL")
+        stranger = None
+        if pid is not None and pid not in targets and process.alive(pid):
+            other = next((r for r in self.agent_records() if r.pid == pid and r.alive()
+                          and r.pidfile == self.pid_file), None)
+            if other is not None:
+                records.append(other)
+                targets[pid] = other
+            elif self.identity().matches_pid(pid):
+                targets[pid] = None
+            elif not (own is not None and own.pid == pid and own.pidfile == self.pid_file):
+                stranger = pid      # (else: our own pid file, its pid since reused: stale)
+        if own is None and not targets and stranger is None:
+            argv, owner = self.resolved_command(), self.owner_name()
+            for other in self.agent_records():
+                if other.argv == argv and other.user == owner and other.alive():
+                    self.log.info("pid %d runs this command line, started by this agent as "
+                                  "resource %s: stopping it", other.pid, other.instance)
+                    records.append(other)
+                    targets[other.pid] = other
+        for target, record in targets.items():
+            argv0 = record.argv[0] if record is not None and record.argv else None
+            if not process.terminate(target, self.deadline, sig=self.first_signal(argv0)):
+                self.fail(codes.ERR_GENERIC, f"{self.name} (pid {target}) still running after KILL")
         self.forget_tokens()
+        for record in records:
+            if not record.alive():
+                remove_file(record.path)
+        if stranger is not None and process.alive(stranger):
+            return self.stop_stranger(stranger, own)
         remove_in_dir(self.pid_file)
         return codes.SUCCESS
+
+    def stop_stranger(self, pid, record):
+        """The pid file names a live process nothing proves ours (see stop)."""
+        what = describe_process(pid)
+        user = record.user if record is not None else self.owner_name()
+        if resembles(pid, self.expected_programs(record), user) and root_only_file(self.pid_file):
+            self.fail(codes.ERR_GENERIC, f"pid file {self.pid_file} names pid {pid} ({what}), which "
+                                         f"runs {self.name}'s program but was not started with these "
+                                         "parameters and has no start record: not signalled; "
+                                         "stop it by hand or restore its parameters")
+        reason = (f"pid file {self.pid_file} names pid {pid} ({what}), which nothing proves is "
+                  f"this {self.name}: left running, pid file kept")
+        self.log.warning("%s", reason)
+        self.set_exit_reason(reason)
+        return codes.SUCCESS
+
+    def expected_programs(self, record) -> set:
+        names = set()
+        if record is not None and record.argv:
+            names.add(os.path.basename(record.argv[0]))
+        try:
+            names.add(os.path.basename(self.resolved_command()[0]))
+        except OCFError:
+            pass
+        return names - {""}
+
+    def first_signal(self, argv0=None) -> int:
+        sig = {"TERM": 15, "INT": 2, "QUIT": 3}.get(self.stop_signal)
+        if sig is not None:
+            return sig
+        if argv0 is None:
+            try:
+                argv0 = self.command()[0]
+            except OCFError:
+                argv0 = ""
+        return 2 if os.path.basename(argv0) == "uwsgi" else 15   # auto
+
+    def agent_records(self) -> list:
+        """Every record of this agent type in the run directory (any instance)."""
+        directory = os.path.dirname(self.record_path)
+        prefix, found = f"ocfpy-{self.name}-", []
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return found
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".process"):
+                record = read_record(os.path.join(directory, name))
+                if record is not None:
+                    found.append(record)
+        return found
+
+    def stop_unvalidated(self, error):
+        """A stop whose parameters no longer validate (start_command with an
+        unclosed quote, a malformed URL...) still stops the process its
+        record proves was started; the framework then answers 0."""
+        record = read_record(self.record_path)
+        if record is None or not record.alive():
+            return
+        from ocfpy import process
+
+        self.log.warning("stop: %s; stopping the process recorded at start (pid %d) anyway",
+                         error.reason, record.pid)
+        argv0 = record.argv[0] if record.argv else ""
+        sig = 2 if os.path.basename(argv0) == "uwsgi" else 15
+        if not process.terminate(record.pid, self.deadline, sig=sig):
+            self.fail(codes.ERR_GENERIC, f"{self.name} (pid {record.pid}) still running after KILL")
+        remove_file(record.path)
+        if read_pid(record.pidfile) in (record.pid, None):
+            remove_in_dir(record.pidfile)
 
     def monitor(self):
         pid = self.running_pid()
@@ -683,14 +827,16 @@ class OpenStackAPI(Agent):
                 if not k.startswith(_PRIVATE_ENV_PREFIXES)}
 
     def make_dirs(self):
-        """Create the directories of the log and pid files (before launching:
-        a pid file that cannot be written would lose the process), as root, never through a symlink another user
+        """Create the directories of the log and pid files and of the start
+        record (before launching: a pid file that cannot be written would
+        lose the process), as root, never through a symlink another user
         could have planted (such as one in /var/log/keystone); refuse a log
         file that root must not open for the service (a link, a special
         file, another user's file) and a pid file that is a directory."""
         from ocfpy.files import UnsafeFileError
 
-        wanted = (("log_file", self.log_path), ("pid", self.pid_file))
+        wanted = (("log_file", self.log_path), ("pid", self.pid_file),
+                  ("HA_VARRUN", self.record_path))
         for what, path in wanted:
             directory = os.path.dirname(path)
             try:
@@ -904,6 +1050,24 @@ def remove_file(path) -> None:
         pass
 
 
+def root_only_file(path) -> bool:
+    """Is ``path`` a plain file of root's in a directory only root can write
+    (so its content was written by root, not by a service user)?"""
+    try:
+        fd = open_safe_dir(os.path.dirname(path))
+    except (OSError, ValueError):
+        return False
+    try:
+        dir_st = os.fstat(fd)
+        st = os.stat(os.path.basename(path), dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return (dir_st.st_uid == 0 and not dir_st.st_mode & 0o022 and st.st_uid == 0
+            and st.st_mode & _S_IFMT == _S_IFREG)
+
+
 def remove_in_dir(path) -> None:
     """Unlink the pid file ``path`` through its directory reached safely
     (open_safe_dir): a symlink planted higher up in the service user's
@@ -942,3 +1106,141 @@ def _end_children(deadline, before) -> None:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass
+
+
+# -- the record of the process start launched --------------------------------------------------
+RECORD_MAGIC = "ocfpy-openstack-process 1"
+
+
+def _hex(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").hex()
+
+
+def _unhex(text: str) -> str:
+    return bytes.fromhex(text).decode("utf-8", "surrogateescape")
+
+
+def boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def url_key(url):
+    """"scheme://host:port" of a URL (what one service serves on a node), or None."""
+    from ocfpy.http import split_url
+
+    try:
+        scheme, host, port, _path = split_url(url or "")
+    except ValueError:
+        return None
+    return f"{scheme}://{host.lower()}:{port}"
+
+
+class ProcessRecord:
+    """What start launched, as root wrote it under HA_VARRUN: pid, start time
+    (clock ticks since boot) and boot id -- together they name one process --
+    plus its command line, owner, pid file and URL."""
+
+    __slots__ = ("path", "pid", "start", "boot", "uid", "user", "instance", "pidfile", "url_key",
+                 "argv")
+
+    def alive(self) -> bool:
+        """Is the recorded process still running (the same one, not a reused pid)?"""
+        from ocfpy.process import read_stat
+
+        if self.boot and self.boot != boot_id():
+            return False
+        st = read_stat(self.pid)
+        return st is not None and st.start_time == self.start and st.state not in ("Z", "X")
+
+
+def write_record(path, pid, *, argv, user, uid, pidfile, url, instance) -> None:
+    """Record ``pid`` (started by this agent) in ``path``, a 0600 file of root's."""
+    from ocfpy.files import replace_file
+    from ocfpy.process import start_time
+
+    # already gone: start 0 never matches a live process, but the record
+    # still says this instance started here (see OpenStackAPI.stop)
+    started = start_time(pid) or 0
+    lines = [RECORD_MAGIC, f"pid {pid}", f"start {started}", f"boot {boot_id()}", f"uid {uid}",
+             f"user {_hex(user)}", f"instance {_hex(instance)}",
+             f"pidfile {_hex(pidfile)}", f"url {_hex(url_key(url) or '')}",
+             f"argv {_hex(chr(0).join(argv))}"]
+    replace_file(path, "\n".join(lines) + "\n", mode=0o600)
+
+
+def read_record(path):
+    """The ProcessRecord in ``path``, or None: absent, malformed, or not a
+    plain file of this agent's user that only it can write."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if st.st_mode & _S_IFMT != _S_IFREG or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            return None
+        data = os.read(fd, 1 << 20)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        lines = data.decode("ascii").split("\n")
+        if lines[0] != RECORD_MAGIC:
+            return None
+        fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+        record = ProcessRecord()
+        record.path = path
+        record.pid = _ascii_number(fields["pid"].encode())
+        record.start = _ascii_number(fields["start"].encode())
+        if not record.pid or record.start is None:
+            return None
+        record.boot = fields.get("boot", "")
+        record.uid = int(fields.get("uid", "-1"))
+        record.user = _unhex(fields.get("user", ""))
+        record.instance = _unhex(fields.get("instance", ""))
+        record.pidfile = _unhex(fields.get("pidfile", ""))
+        record.url_key = _unhex(fields.get("url", "")) or None
+        record.argv = _unhex(fields.get("argv", "")).split("\0") if fields.get("argv") else []
+    except (UnicodeError, ValueError, KeyError):
+        return None
+    return record
+
+
+def describe_process(pid) -> str:
+    """"program, user U" of a live process, for messages."""
+    from ocfpy.process import _owner
+
+    base = f"/proc/{pid}"
+    try:
+        with open(f"{base}/cmdline", "rb") as fh:
+            args = fh.read().split(b"\0")
+        program = os.path.basename(args[0].decode("utf-8", "surrogateescape")) if args else "?"
+        return f"{program or '?'}, user {_owner(base)}"
+    except OSError:
+        return "gone"
+
+
+def resembles(pid, programs, user) -> bool:
+    """Does ``pid`` run one of ``programs`` (basenames; argv[0], argv[1] for
+    an interpreted script, or its executable) as ``user``?"""
+    from ocfpy.process import _owner
+
+    base = f"/proc/{pid}"
+    try:
+        if _owner(base) != user:
+            return False
+        with open(f"{base}/cmdline", "rb") as fh:
+            args = [a.decode("utf-8", "surrogateescape") for a in fh.read().split(b"\0")[:2]]
+        names = {os.path.basename(a) for a in args}
+        try:
+            names.add(os.path.basename(os.readlink(f"{base}/exe")))
+        except OSError:
+            pass
+    except OSError:
+        return False
+    return bool(names & set(programs))

@@ -244,6 +244,138 @@ def test_the_service_as_nobody_still_starts_logs_and_stops(world):
     assert "got signal" in bed.log.read_text()
 
 
+# == finding 10: stop knows what start started ===================================================
+CHANGES = {
+    "start_command": lambda bed: {"start_command": bed.params["start_command"] + " --no-healthcheck"},
+    "additional_parameters": lambda bed: {"additional_parameters": "--debug"},
+    "user": lambda bed: {"user": "nobody"},
+    "start_command-unparsable": lambda bed: {"start_command": bed.params["start_command"] + " 'x"},
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_stop_after_a_parameter_changed_since_start_still_stops_the_service(bed_factory, change):
+    bed = service_bed(bed_factory)
+    assert bed.run("start").rc == codes.SUCCESS
+    pid = bed.service_pid()
+    stop = bed.run("stop", params=CHANGES[change](bed))
+    assert stop.rc == codes.SUCCESS
+    assert wait_gone(pid), f"stop answered 0 but pid {pid} still runs"
+    assert not bed.pid_file.exists()
+
+
+def test_stop_under_another_instance_name_still_stops_the_service(bed_factory):
+    # the default pid file is named after the instance: only the start record
+    # (same agent, same service URL) still knows the process
+    bed = service_bed(bed_factory)
+    del bed.driver.params["pid"]
+    assert bed.run("start").rc == codes.SUCCESS
+    assert not bed.pid_file.exists()
+    (pid,) = bed.leftovers()
+    renamed = Driver(GlanceAPI, resource="p_renamed", params=bed.driver.params, workdir=bed.run_dir)
+    stop = renamed.run("stop")
+    assert stop.rc == codes.SUCCESS
+    assert wait_gone(pid), f"stop answered 0 but pid {pid} still runs"
+
+
+def test_a_pid_file_swapped_for_a_fifo_does_not_hide_the_recorded_service(world):
+    # the pid file is unreadable now, the start record is root's: monitor and
+    # stop still know the process
+    bed = user_bed(world)
+    assert bed.run("start", timeout=30).rc == codes.SUCCESS
+    pid = bed.service_pid()
+    as_nobody("rm", "-f", str(bed.pid_file))
+    as_nobody("mkfifo", str(bed.pid_file))
+    assert bed.monitor(timeout=10).rc == codes.SUCCESS
+    assert bed.run("stop", timeout=20).rc == codes.SUCCESS
+    assert wait_gone(pid), f"stop answered 0 but pid {pid} still runs"
+
+
+def test_stop_of_a_second_resource_whose_start_failed_leaves_the_first_ones_service_alone(
+        bed_factory):
+    # the same service defined twice (default pid files): the second one's
+    # process dies on the port in use (its start may even pass: the first one
+    # answers the health check); its stop must not take the first one's process
+    bed = service_bed(bed_factory)
+    del bed.driver.params["pid"]
+    assert bed.run("start").rc == codes.SUCCESS
+    (pid,) = bed.leftovers()
+    second = Driver(GlanceAPI, resource="p_second", params=bed.driver.params, workdir=bed.run_dir)
+    second.run("start", timeout=20)
+    end = time.monotonic() + 10
+    while bed.leftovers() != [pid] and time.monotonic() < end:
+        time.sleep(0.05)
+    assert second.run("stop").rc == codes.SUCCESS
+    assert alive(pid) and bed.leftovers() == [pid]
+    assert bed.run("stop").rc == codes.SUCCESS
+    assert wait_gone(pid)
+
+
+def test_monitor_still_knows_the_recorded_process_after_start_command_changed(bed_factory):
+    bed = service_bed(bed_factory)
+    assert bed.run("start").rc == codes.SUCCESS
+    changed = CHANGES["start_command"](bed)
+    assert bed.monitor(params=changed).rc == codes.SUCCESS
+    assert bed.run("stop", params=changed).rc == codes.SUCCESS
+    assert bed.monitor(params=changed).rc == codes.NOT_RUNNING
+
+
+def test_stop_does_not_report_an_unrecorded_copy_of_the_service_stopped(bed_factory, spawned):
+    # the pid file names the service's program run as the service's user, but
+    # neither a start record nor today's command line proves it is this
+    # resource's: not signalled, and stop fails rather than claim "stopped"
+    bed = service_bed(bed_factory)
+    other = spawned([sys.executable, str(FAKE), "--port", str(port_in_range()),
+                     "--config", str(bed.config)])
+    bed.pid_file.write_text(f"{other.pid}\n")
+    stop = bed.run("stop")
+    assert stop.rc == codes.ERR_GENERIC
+    assert f"pid {other.pid}" in one_reason(stop)
+    assert alive(other.pid), "stop signalled a process it could not prove was its own"
+    assert bed.pid_file.read_text() == f"{other.pid}\n"
+
+
+def test_a_pid_file_the_service_user_can_rewrite_never_makes_stop_fail(world, spawned):
+    # nobody owns the pid directory: it could write the pid of any of its own
+    # processes there; that must not turn a stop into a failure (fencing)
+    bed = user_bed(world)
+    other = spawned([sys.executable, "-c", "import time; time.sleep(300)", "fake_openstack.py"],
+                    user=NOBODY, group=NOBODY, extra_groups=[])
+    as_nobody("sh", "-c", f"echo {other.pid} > {bed.pid_file}")
+    stop = bed.run("stop")
+    assert stop.rc == codes.SUCCESS
+    assert f"pid {other.pid}" in one_reason(stop)
+    assert alive(other.pid)
+    assert bed.pid_file.read_text() == f"{other.pid}\n"
+
+
+def test_stop_leaves_an_unrelated_process_alone_keeps_the_pid_file_and_says_so(bed_factory, spawned):
+    bed = service_bed(bed_factory)
+    other = spawned(["sleep", "300"])
+    bed.pid_file.write_text(f"{other.pid}\n")
+    stop = bed.run("stop")
+    assert stop.rc == codes.SUCCESS
+    assert f"pid {other.pid}" in one_reason(stop)
+    assert alive(other.pid)
+    assert bed.pid_file.read_text() == f"{other.pid}\n"
+
+
+def test_stop_with_a_stale_record_and_a_reused_pid_removes_both_and_signals_nothing(bed_factory,
+                                                                                   spawned):
+    bed = service_bed(bed_factory)
+    assert bed.run("start").rc == codes.SUCCESS
+    pid = bed.service_pid()
+    os.kill(pid, signal.SIGKILL)
+    assert wait_gone(pid)
+    other = spawned(["sleep", "300"])
+    bed.pid_file.write_text(f"{other.pid}\n")       # as if the pid had been reused
+    record = [p for p in (bed.run_dir / "run").iterdir() if p.name.endswith(".process")]
+    assert len(record) == 1
+    stop = bed.run("stop")
+    assert stop.rc == codes.SUCCESS and alive(other.pid)
+    assert not record[0].exists()
+
+
 # == finding 12: an empty user still checks the owner ============================================
 def test_empty_user_never_takes_another_users_process_with_the_same_command_line(bed_factory,
                                                                                  spawned):
