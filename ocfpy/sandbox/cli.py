@@ -4,9 +4,17 @@ The cluster is a :class:`ocfpy.sandbox.cluster.Cluster` whose processes are
 detached, so it stays up after ``ocfpy sandbox up`` returns; its description
 (pids with start times, namespaces, bridge, workdir, the demo) is kept in
 ``<dir>/state.json``, where ``<dir>`` is ``$OCFPY_SANDBOX_DIR`` or
-``/var/tmp/ocfpy-sandbox``. Everything lives in the nodes' own namespaces:
-the host's /etc/corosync and /var/lib/pacemaker are never touched, and a
-sandbox coexists with test clusters.
+``/var/tmp/ocfpy-sandbox``; the cluster's own ``cluster.json`` in its
+workdir is newer when a node was power-cycled since. Everything lives in
+the nodes' own namespaces: the host's /etc/corosync and /var/lib/pacemaker
+are never touched, and a sandbox coexists with test clusters.
+
+Fencing is on (``stonith-enabled=true``): the device ``fence-nodes``
+(``stonith:fence_ocfpy_sandbox``, installed as /usr/sbin/fence_ocfpy_sandbox
+and left there) really powers nodes off and on. ``ocfpy sandbox power``
+switches a node's power by hand (what a person does at the PDU: Pacemaker
+is not asked); ``ocfpy sandbox fence`` asks the cluster to fence a node
+(``stonith_admin``), as Pacemaker itself would after a failure.
 
 Example (as root)::
 
@@ -17,6 +25,10 @@ Example (as root)::
     ocfpy sandbox exec node2 -- crm_mon -1
     ocfpy sandbox exec 1 -- crm configure show
     ocfpy sandbox status
+    ocfpy sandbox power off node3       # pull node3's plug: link down, all killed
+    ocfpy sandbox power on node3        # rebuilt, back Online in the cluster
+    ocfpy sandbox fence node2           # stonith_admin --reboot node2 (from node1)
+    ocfpy sandbox fence --off node2     # stonith_admin --fence node2; power on brings it back
     ocfpy sandbox down                  # nothing left behind
 """
 
@@ -127,7 +139,7 @@ def up(nodes: str | None, demo: str | None, no_demo: bool):
         raise click.ClickException(reason)
     old, state = _attach()
     if old is not None:
-        if old.alive():
+        if old.running():
             raise click.ClickException(
                 "a sandbox of %d node(s) is already up; run `ocfpy sandbox down` first"
                 % state["nodes"])
@@ -177,25 +189,36 @@ def status():
     if cluster is None:
         click.echo("no sandbox (state file %s absent)" % _state_file())
         sys.exit(1)
-    alive = cluster.alive()
+    alive = cluster.running()
     click.echo("sandbox %s: %d node(s), %s" % (
         state["name"], state["nodes"], "running" if alive else "NOT RUNNING (run down)"))
     click.echo("  workdir: %s" % state["workdir"])
-    if state.get("bridge"):
-        click.echo("  bridge:  %s" % state["bridge"])
+    current = cluster.to_state()
+    if current.get("bridge"):
+        click.echo("  bridge:  %s" % current["bridge"])
+    click.echo("  fencing: %s" % ("on (device fence-nodes, stonith:fence_ocfpy_sandbox)"
+                                  if current.get("fencing") else "off"))
     from ocfpy.sandbox.cluster import _alive
 
-    for p in state["procs"]:
-        click.echo("  node%d %-10s pid %-7d %s" % (
-            p["node"], p["role"], p["pid"], "up" if _alive(p["pid"], p["start"]) else "gone"))
+    if alive:
+        click.echo("  power:   %s" % ", ".join(
+            "%s %s" % (name, "on" if on else "OFF") for name, on in cluster.power_states().items()))
+    for p in current["procs"]:
+        click.echo("  %-6s %-10s pid %-7d %s" % (
+            "node%d" % p["node"] if p["node"] else "host", p["role"], p["pid"],
+            "up" if _alive(p["pid"], p["start"]) else "gone"))
     if not alive:
         sys.exit(1)
-    res = cluster.run(["crm_mon", "-1"], check=False)
+    up_nodes = [n for n, on in cluster.power_states().items() if on]
+    if not up_nodes:
+        click.echo("every node is powered off: `ocfpy sandbox power on NODE`")
+        return
+    res = cluster.run(["crm_mon", "-1"], node=up_nodes[0], check=False)
     click.echo((res.stdout + res.stderr).rstrip())
     if _demo_name(state) == "openstack":
-        res = cluster.run([sys.executable, "-m", "ocfpy.sandbox.demo", "token"], node=1,
+        res = cluster.run([sys.executable, "-m", "ocfpy.sandbox.demo", "token"], node=up_nodes[0],
                           check=False, timeout=60)
-        click.echo("demo check from node1: "
+        click.echo("demo check from %s: " % up_nodes[0]
                    + ((res.stdout + res.stderr).strip() or "no answer"))
 
 
@@ -208,8 +231,10 @@ def exec_(node: str, command: tuple):
 
     Example: ocfpy sandbox exec node1 -- crm_mon -1
     """
+    from ocfpy.sandbox.cluster import ClusterError
+
     cluster, _ = _attach()
-    if cluster is None or not cluster.alive():
+    if cluster is None or not cluster.running():
         raise click.ClickException("no running sandbox; start one with `ocfpy sandbox up`")
     command = list(command)
     if command[:1] == ["--"]:  # click keeps it with ignore_unknown_options
@@ -218,7 +243,7 @@ def exec_(node: str, command: tuple):
         raise click.UsageError("no command given")
     try:
         argv = cluster.node_argv(command, node)
-    except ValueError as exc:
+    except (ValueError, ClusterError) as exc:
         raise click.ClickException(str(exc))
     # entering the node's mount namespace resets the working directory to /:
     # keep the caller's, so relative paths (.venv/bin/python) work, unless it
@@ -229,6 +254,133 @@ def exec_(node: str, command: tuple):
     # stdin/stdout stay the terminal's: interactive tools (crm, bash) work
     rc = subprocess.call(argv, env=cluster._env())
     sys.exit(rc)
+
+
+def _running_cluster():
+    cluster, _ = _attach()
+    if cluster is None or not cluster.running():
+        raise click.ClickException("no running sandbox; start one with `ocfpy sandbox up`")
+    return cluster
+
+
+@sandbox.command()
+@click.argument("action", type=click.Choice(["off", "on", "reboot", "crash", "status"]))
+@click.argument("node", required=False)
+@click.option("--no-wait", is_flag=True,
+              help="on/reboot: return once corosync and pacemakerd run, not once the "
+                   "node is back Online.")
+@click.option("--timeout", type=float, default=120, show_default=True,
+              help="on/reboot: seconds to wait for the node to be Online.")
+def power(action: str, node: str | None, no_wait: bool, timeout: float):
+    """Switch NODE's power by hand, without asking Pacemaker.
+
+    \b
+    off     switch NODE off: its link goes down and every process of it
+            (corosync, Pacemaker, services) is killed with SIGKILL; its
+            namespaces and veth vanish, its disk (CIB, logs) stays. The
+            others see it lost after a few seconds and fence it; the fence
+            succeeds and NODE stays off until `power on`.
+    crash   the same kill, but NODE's switch stays on: the cluster's fence
+            (reboot) powers it on again and it rejoins by itself.
+    on      rebuild NODE (namespaces, mounts, veth, corosync, pacemakerd)
+            and wait until it is Online in the cluster again.
+    reboot  off, then on.
+    status  NODE's power (exit 0 on, 2 off); every node's without NODE.
+
+    Examples: ocfpy sandbox power off node3; ocfpy sandbox power on 3
+    """
+    from ocfpy.sandbox.cluster import ClusterError
+
+    cluster = _running_cluster()
+    try:
+        if action == "status":
+            states = cluster.power_states()
+            if node is None:
+                for name, on in states.items():
+                    click.echo("%s: %s" % (name, "on" if on else "off"))
+                return
+            name = cluster.node_name(node)
+            click.echo("%s: %s" % (name, "on" if states[name] else "off"))
+            sys.exit(0 if states[name] else 2)
+        if node is None:
+            raise click.UsageError("power %s needs a NODE" % action)
+        name = cluster.node_name(node)
+        t0 = time.monotonic()
+        if action in ("off", "crash"):
+            done = cluster.power_off(name, hold=(action == "off"))
+            _echo("%s %s" % (name, ("powered off" if action == "off" else
+                                    "crashed (the cluster's fencing will reboot it)")
+                             if done else "was already off"))
+            return
+        if action == "on":
+            done = cluster.power_on(name, wait=not no_wait, timeout=timeout)
+        else:
+            cluster.reboot(name, wait=not no_wait, timeout=timeout)
+            done = True
+        if not done:
+            _echo("%s was already on" % name)
+        else:
+            _echo("%s %s in %.1f s" % (name, "powered on" if no_wait else "back Online",
+                                       time.monotonic() - t0))
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    except (ClusterError, TimeoutError) as exc:
+        raise click.ClickException(str(exc).splitlines()[0] if str(exc) else repr(exc))
+
+
+@sandbox.command()
+@click.argument("node")
+@click.option("--off", "off", is_flag=True,
+              help="Fence with the off action (stonith_admin --fence): the node stays "
+                   "down until `ocfpy sandbox power on NODE`. Default: reboot.")
+@click.option("--timeout", type=int, default=120, show_default=True,
+              help="Seconds stonith_admin waits for the fencing result.")
+def fence(node: str, off: bool, timeout: int):
+    """Ask the cluster to fence NODE, as Pacemaker does after a failure.
+
+    Runs `stonith_admin --reboot NODE` (or `--fence NODE` with --off) on
+    another powered-on node; the device fence-nodes then really powers NODE
+    off (and, for reboot, on again: it rejoins by itself). Prints
+    `stonith_admin --history NODE --verbose` (newest first). On a one-node sandbox the node fences
+    itself: the request dies with it, the node comes back (reboot).
+
+    Examples: ocfpy sandbox fence node2; ocfpy sandbox fence --off 3
+    """
+    cluster = _running_cluster()
+    try:
+        target = cluster.node_name(node)
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    up_nodes = [n for n, on in cluster.power_states().items() if on]
+    requester = next((n for n in up_nodes if n != target), up_nodes[0] if up_nodes else None)
+    if requester is None:
+        raise click.ClickException("every node is powered off")
+    verb = "--fence" if off else "--reboot"
+    _echo("%s: stonith_admin %s %s" % (requester, verb, target))
+    t0 = time.monotonic()
+    res = cluster.run(["stonith_admin", verb, target, "--timeout", str(timeout)],
+                      node=requester, check=False, timeout=timeout + 30)
+    if requester == target:
+        # the node fenced itself: stonith_admin died with it (reboot: it comes back)
+        if not off:
+            cluster.wait_node_online(target, timeout)
+            _echo("%s fenced itself (reboot) and is back Online in %.1f s"
+                  % (target, time.monotonic() - t0))
+        else:
+            _echo("%s fenced itself (off): `ocfpy sandbox power on %s` brings it back"
+                  % (target, target))
+        return
+    if res.returncode != 0:
+        raise click.ClickException("fencing %s failed (rc=%d): %s" % (
+            target, res.returncode, (res.stderr or res.stdout).strip()))
+    _echo("%s fenced (%s) in %.1f s" % (target, "off" if off else "reboot",
+                                        time.monotonic() - t0))
+    # (without --verbose, 2.1.5 shows one success, not always the newest)
+    hist = cluster.run(["stonith_admin", "--history", target, "--verbose"], node=requester,
+                       check=False)
+    click.echo((hist.stdout + hist.stderr).rstrip())
+    if off:
+        _echo("`ocfpy sandbox power on %s` brings it back" % target)
 
 
 @sandbox.command()

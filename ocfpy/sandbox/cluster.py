@@ -32,6 +32,27 @@ Agents: ``<workdir>/ocf`` is an OCF root; :meth:`Cluster.install_agents`
 the cluster and disappears with it (a "temporary provider"), so the default
 ``ocfpy`` provider never clashes with an ``ocfpy install`` on the host.
 
+Fencing: with ``fencing=True`` (the default) the cluster runs with
+``stonith-enabled=true`` and one stonith device, :data:`FENCE_DEVICE`
+(``stonith:fence_ocfpy_sandbox``, see :mod:`ocfpy.sandbox.fence`), that can
+fence every node (``pcmk_host_list``). Fencing a node really powers it off:
+:meth:`Cluster.power_off` takes its link down and SIGKILLs every process in
+its network namespace; :meth:`Cluster.power_on` rebuilds it (namespaces,
+mounts, veth, corosync, pacemakerd) from its private directories, which
+survive like a disk. The agent reaches the host's namespaces through the
+cluster's *host anchor*, a ``sleep`` started in the namespaces the cluster
+was built from. A one-node cluster has the device too (Pacemaker starts no
+resource with fencing enabled and no device): a fence of its only node is a
+power cycle of the whole cluster (``reboot``; ``off`` leaves it down until
+:meth:`power_on`), done from the host side, so the node comes back.
+
+State: ``<workdir>/cluster.json`` is the truth about the cluster's processes;
+whoever changes them (this object, the fence agent's power controller in
+another process, ``ocfpy sandbox power``) does it under ``<workdir>/.cluster.lock``
+and rewrites the file with a higher generation, and every :class:`Cluster`
+object re-reads it when it changed (commands always enter the node's current
+namespaces).
+
 Every process is stopped by pid (daemons first, then anything else left in
 the node's namespaces, then the holder), the bridge is deleted and the
 workdir removed; namespaces and mounts die with their last process.
@@ -49,6 +70,7 @@ Example::
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -64,8 +86,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-__all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "missing_requirements",
-           "reap_orphans", "resource_state_from_xml"]
+__all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "FENCE_DEVICE",
+           "missing_requirements", "reap_orphans", "resource_state_from_xml"]
 
 #: Private /24 used only inside the namespaces of 3-node clusters (node N
 #: gets .N). Every cluster has its own bridge, so clusters never see each
@@ -79,6 +101,10 @@ _SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _POLL = 0.05
 #: file in the workdir describing the cluster (see Cluster.to_state)
 STATE_FILE = "cluster.json"
+#: lock taken around every change of the cluster's processes (power, stop)
+LOCK_FILE = ".cluster.lock"
+#: id of the stonith device every cluster with fencing configures
+FENCE_DEVICE = "fence-nodes"
 _NS_ARGS = ("--net", "--mount", "--uts")
 
 # Runs inside the fresh namespaces as the holder's first program: prepares
@@ -247,6 +273,8 @@ class _Node:
     netns: int | None = None
     mntns: int | None = None
     veth: str | None = None
+    #: powered off and to stay off until power_on (see Cluster.power_off)
+    held: bool = False
 
 
 @dataclass
@@ -277,6 +305,9 @@ class Cluster:
     token_ms: int = 1000
     #: extra cluster properties written into the seed CIB.
     properties: Mapping[str, str] = field(default_factory=dict)
+    #: stonith-enabled=true and a fence_ocfpy_sandbox device for every node;
+    #: False: stonith-enabled=false, no device (the cluster before issue 14).
+    fencing: bool = True
 
     def __post_init__(self) -> None:
         if self.nodes not in (1, 3):
@@ -294,6 +325,11 @@ class Cluster:
         self._workdir_entries: list[str] = []
         self._started = False
         self._seed_configuration: str | None = None
+        self._anchor: _Proc | None = None
+        self._generation = 0          # of the state last written or adopted
+        self._state_key: tuple | None = None   # (inode, mtime, size) of that file
+        self._stopping = False
+        self._owner: dict | None = None
         self.start_seconds: float | None = None
         self.stop_seconds: float | None = None
         self.workdir = Path(self.workdir) if self.workdir is not None else None
@@ -316,18 +352,39 @@ class Cluster:
 
     @property
     def holder_pids(self) -> list[int]:
-        """Pids of the namespace holders, one per node (0 when not started)."""
+        """Pids of the namespace holders, one per node (0 when not started
+        or powered off)."""
+        self._sync()
         return [n.holder.pid if n.holder else 0 for n in self._nodes]
 
     @property
     def namespaces(self) -> list[tuple[int | None, int | None]]:
-        """(net, mnt) namespace inodes of every node, for leak checks."""
+        """(net, mnt) namespace inodes of every node, for leak checks
+        ((None, None) for a node that is powered off)."""
+        self._sync()
         return [(n.netns, n.mntns) for n in self._nodes]
 
     @property
     def pids(self) -> list[int]:
-        """Pids of every process started by this cluster (holders, daemons)."""
+        """Pids of every process started by this cluster (holders, daemons,
+        the host anchor)."""
+        self._sync()
         return [p.pid for p in self._procs]
+
+    @property
+    def anchor_pid(self) -> int | None:
+        """Pid of the host anchor (see the module doc), None without fencing."""
+        self._sync()
+        return self._anchor.pid if self._anchor else None
+
+    def veth(self, node: int | str) -> str | None:
+        """Host-side name of ``node``'s veth (3 nodes; None when powered off)."""
+        self._sync()
+        return self._node(node).veth
+
+    def node_name(self, node: int | str) -> str:
+        """``"node3"`` for ``3``, ``"3"`` or ``"node3"``; ValueError for others."""
+        return self._node(node).name
 
     def _path(self, *parts: str) -> Path:
         if self.workdir is None:
@@ -351,6 +408,10 @@ class Cluster:
         ['nsenter']
         """
         n = self._node(node)
+        self._sync()
+        if self._started and self.workdir is not None and (n.holder is None
+                                                           or not n.holder.alive()):
+            raise ClusterError("%s is powered off" % n.name)
         pid = n.holder.pid if n.holder else 0
         return ["nsenter", "-t", str(pid), *_NS_ARGS, "--", *argv]
 
@@ -391,8 +452,13 @@ class Cluster:
 
             out = cluster.run(["crm_attribute", "-G", "-n", "stonith-enabled"]).stdout
         """
-        res = subprocess.run(self.node_argv(argv, node), input=input, capture_output=True,
-                             text=True, env=self._env(env), timeout=timeout)
+        try:
+            full = self.node_argv(argv, node)
+        except ClusterError as exc:  # a node powered off: like a command that cannot run
+            res = subprocess.CompletedProcess(list(argv), 255, "", str(exc) + "\n")
+        else:
+            res = subprocess.run(full, input=input, capture_output=True,
+                                 text=True, env=self._env(env), timeout=timeout)
         if check and res.returncode != 0:
             raise NodeCommandError(res.returncode, list(argv), res.stdout, res.stderr)
         return res
@@ -495,9 +561,15 @@ class Cluster:
             raise ClusterError(reason)
         t0 = time.monotonic()
         self._started = True
+        self._owner = {"pid": os.getpid(), "start": (_proc_stat(os.getpid()) or ("", 0))[1]}
         try:
             self._make_workdir()
             say("preparing %d node(s) in %s" % (self.nodes, self.workdir))
+            if self.fencing:
+                from ocfpy.sandbox.fence import install_agent
+
+                install_agent()
+                self._start_anchor()
             for n in self._nodes:
                 self._prepare_node_dirs(n)
             self.install_agents()
@@ -511,22 +583,31 @@ class Cluster:
             self._wait_corosync(cs)
             say("corosync running on %s" % ", ".join(self.node_names))
             for n in self._nodes:
-                self._spawn(n, "pacemakerd", ["pacemakerd"], env={
-                    "PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
-                    "PCMK_logfacility": "none",
-                    "PCMK_blackbox": "no",
-                })
+                self._spawn_pacemakerd(n)
             say("pacemakerd started, waiting for the cluster to settle")
             self.wait_settled(timeout=60)
             self._seed_configuration = self.run(["cibadmin", "-Q", "-o", "configuration"]).stdout
             self.start_seconds = time.monotonic() - t0
-            self._record()
+            with self._locked():
+                self._sync()  # Pacemaker may have fenced a node meanwhile
+                self._record()
             say("cluster %s settled in %.1f s: %s online" % (
                 self.name, self.start_seconds, ", ".join(self.node_names)))
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_anchor(self) -> None:
+        # a process that stays in the namespaces the cluster is built from:
+        # the fence agent, run by a node's fencer, acts from there (nsenter)
+        popen = subprocess.Popen(["sleep", "infinity"], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=self._env(), start_new_session=True, cwd="/")
+        st = _proc_stat(popen.pid)
+        self._anchor = _Proc(popen.pid, st[1] if st else 0, "anchor", 0, popen)
+        self._procs.append(self._anchor)
+        self._record()
 
     def _make_workdir(self) -> None:
         if self.workdir is None:
@@ -586,7 +667,7 @@ class Cluster:
         crm_config = root.find("configuration/crm_config")
         props = ET.SubElement(crm_config, "cluster_property_set", id="cib-bootstrap-options")
         values = {
-            "stonith-enabled": "false",
+            "stonith-enabled": "true" if self.fencing else "false",
             # how long a starting node waits for an existing DC before an
             # election: one node has no peer to wait for; 3 nodes start together
             # (200ms measured fine there too, 1s keeps slow CI machines calm)
@@ -604,7 +685,24 @@ class Cluster:
         for key, value in values.items():
             ET.SubElement(props, "nvpair", id="cib-bootstrap-options-" + key,
                           name=key, value=value)
+        if self.fencing:
+            root.find("configuration/resources").append(self._fence_device())
         return ET.tostring(root, encoding="unicode")
+
+    def _fence_device(self) -> ET.Element:
+        """The stonith device: one for every node (the agent acts from the host)."""
+        dev = ET.Element("primitive", {"id": FENCE_DEVICE, "class": "stonith",
+                                       "type": "fence_ocfpy_sandbox"})
+        attrs = ET.SubElement(dev, "instance_attributes", id=FENCE_DEVICE + "-ia")
+        for key, value in (("cluster_dir", str(self.workdir)),
+                           ("host_pid", "%d:%d" % (self._anchor.pid, self._anchor.start)),
+                           ("pcmk_host_list", " ".join(self.node_names))):
+            ET.SubElement(attrs, "nvpair", id="%s-ia-%s" % (FENCE_DEVICE, key),
+                          name=key, value=value)
+        ops = ET.SubElement(dev, "operations")
+        ET.SubElement(ops, "op", id=FENCE_DEVICE + "-monitor-60s", name="monitor",
+                      interval="60s", timeout="20s")
+        return dev
 
     def install_agents(self, names: list[str] | None = None,
                        provider: str | None = None) -> list[Path]:
@@ -719,14 +817,18 @@ class Cluster:
         _no_ipv6(bridge)
         self._host(["ip", "link", "set", bridge, "up"])
         for n in self._nodes:
-            veth = "ocv%s%d" % (self.tag, n.index)
-            self._host(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
-                        "netns", str(n.holder.pid)])
-            n.veth = veth
-            _no_ipv6(veth)
-            self._host(["ip", "link", "set", veth, "master", bridge, "up"])
-            self.run(["ip", "addr", "add", "%s/24" % n.addr, "dev", "eth0"], node=n.index)
-            self.run(["ip", "link", "set", "eth0", "up"], node=n.index)
+            self._plug(n)
+
+    def _plug(self, n: _Node) -> None:
+        """Join node ``n`` to the bridge: veth pair, its address, links up."""
+        veth = "ocv%s%d" % (self.tag, n.index)
+        self._host(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
+                    "netns", str(n.holder.pid)])
+        n.veth = veth
+        _no_ipv6(veth)
+        self._host(["ip", "link", "set", veth, "master", self._bridge, "up"])
+        self.run(["ip", "addr", "add", "%s/24" % n.addr, "dev", "eth0"], node=n.index)
+        self.run(["ip", "link", "set", "eth0", "up"], node=n.index)
 
     def _spawn(self, n: _Node, role: str, argv: list[str],
                env: Mapping[str, str] | None = None) -> _Proc:
@@ -781,6 +883,10 @@ class Cluster:
         """
         if not self._seed_configuration:
             raise ClusterError("cluster not started")
+        # a node a test powered off (or fenced with off) comes back first
+        for name, on in self.power_states().items():
+            if not on:
+                self.power_on(name, timeout=timeout)
         self.run(["cibadmin", "--replace", "-o", "configuration", "--xml-pipe"],
                  input=self._seed_configuration)
         # A test's leftover may refuse to go (an orphan whose stop or demote
@@ -789,7 +895,7 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self.wait_for(lambda r: len(r.findall("resources/*")) == 0,
+                self.wait_for(lambda r: not _user_resources(r),
                               min(5.0, max(0.5, deadline - time.monotonic())))
                 break
             except TimeoutError:
@@ -805,6 +911,238 @@ class Cluster:
                               state.get("uname")], check=False)
         self.wait_settled(timeout)
 
+    # -------------------------------------------------------------- power
+    def power_states(self) -> dict:
+        """``{"node1": True, ...}``: True while the node is powered on."""
+        self._sync()
+        return {n.name: bool(n.holder and n.holder.alive()) for n in self._nodes}
+
+    def power_off(self, node: int | str, hold: bool = True) -> bool:
+        """Cut the power of ``node``: abrupt, nothing is stopped cleanly.
+
+        Its link to the bridge goes down, every process in its network
+        namespace (corosync, Pacemaker, resource daemons, strays) gets
+        SIGKILL, then its holder: its namespaces, mounts and veth vanish.
+        Its private directories (CIB, logs: the node's "disk") stay.
+
+        ``hold`` (the default) leaves the node's switch off: when the others
+        fence it (``reboot``, Pacemaker's default) the fence succeeds but the
+        node stays off until :meth:`power_on`. ``hold=False`` is a crash: the
+        switch stays on, so the cluster's reboot fence brings the node back.
+        Returns False when it was already off. Works from any process on the
+        host (the fence agent's controller, the sandbox CLI, a test).
+
+        Example::
+
+            cluster.power_off("node3")
+            cluster.wait_for(lambda mon: ..., node=1)   # the others see it gone
+            cluster.power_on("node3")                   # back in the cluster
+        """
+        n = self._node(node)
+        with self._locked():
+            self._sync()
+            self._check_running()
+            was_on = bool(n.holder and n.holder.alive())
+            self._cut_power(n)
+            n.held = hold
+            self._record()
+        return was_on
+
+    def power_on(self, node: int | str, wait: bool = True, timeout: float = 60) -> bool:
+        """Power ``node`` on: rebuild its namespaces, mounts and veth, start
+        corosync and pacemakerd; with ``wait``, return once it is online in
+        the cluster again (seen by itself and by a peer), else once its
+        daemons run. Returns False when it was already on.
+        """
+        n = self._node(node)
+        with self._locked():
+            self._sync()
+            self._check_running()
+            if n.holder is not None and n.holder.alive():
+                return False
+            self._cut_power(n)  # the remains of a node that died by itself, if any
+            self._boot_or_off(n)
+        if wait:
+            self.wait_node_online(n.name, timeout)
+        return True
+
+    def reboot(self, node: int | str, wait: bool = True, timeout: float = 60,
+               keep_held: bool = False) -> bool:
+        """:meth:`power_off` then :meth:`power_on`, with no one in between.
+
+        ``keep_held`` (what a fence does): a node whose switch was held off
+        (:meth:`power_off` with ``hold``) is only checked off and stays off.
+        Returns True when the node was powered on again.
+        """
+        n = self._node(node)
+        with self._locked():
+            self._sync()
+            self._check_running()
+            self._cut_power(n)
+            if keep_held and n.held:
+                self._record()
+                return False
+            self._record()
+            self._boot_or_off(n)
+        if wait:
+            self.wait_node_online(n.name, timeout)
+        return True
+
+    def _boot_or_off(self, n: _Node) -> None:
+        try:
+            self._boot(n)
+        except BaseException:
+            try:
+                self._cut_power(n)
+            finally:
+                self._record()
+            raise
+        n.held = False
+        self._record()
+
+    def wait_node_online(self, node: int | str, timeout: float = 60) -> ET.Element:
+        """Wait until ``node`` is online (not pending, not unclean, a DC with
+        quorum), as seen by itself and by a powered-on peer."""
+        name = self.node_name(node)
+        deadline = time.monotonic() + timeout
+        root = self.wait_for(lambda r: _nodes_ready(r, {name}), timeout, node=name)
+        states = self.power_states()
+        for peer in [p for p, on in states.items() if on and p != name][:1]:
+            root = self.wait_for(lambda r: _nodes_ready(r, {name}),
+                                 max(0.5, deadline - time.monotonic()), node=peer)
+        return root
+
+    def _check_running(self) -> None:
+        # (under the lock, after _sync: a stop() that ran meanwhile removed the file)
+        if (not self._started or self._stopping or self.workdir is None
+                or not Path(self.workdir, STATE_FILE).exists()):
+            raise ClusterError("cluster %s is not running (stopped or stopping)" % self.name)
+
+    def _cut_power(self, n: _Node, timeout: float = 10) -> None:
+        """Link down, SIGKILL to every process of the node, holder last.
+
+        The holder keeps the namespaces (and so their inode numbers) alive
+        while the rest is killed: a freed inode could be reused by an
+        unrelated namespace before the scan is over.
+        """
+        if n.veth and Path("/sys/class/net", n.veth).exists():
+            self._host(["ip", "link", "set", n.veth, "down"], check=False)
+        holder = n.holder if (n.holder and n.holder.alive()) else None
+        if n.netns is not None:
+            # without its holder (died by itself) the inode is only trusted
+            # together with the mount namespace's
+            mntns = None if holder is not None else n.mntns
+            deadline = time.monotonic() + timeout
+            while True:
+                pids = [pid for pid in _pids_in_node(n.netns, mntns)
+                        if holder is None or pid != holder.pid]
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                if time.monotonic() >= deadline:
+                    raise ClusterError("%s: processes survive SIGKILL: %s" % (n.name, pids))
+                time.sleep(0.01)
+        if holder is not None:
+            holder.signal(signal.SIGKILL)
+            if not _wait_gone([holder], 5):
+                raise ClusterError("%s: holder %d survives SIGKILL" % (n.name, holder.pid))
+        for p in [p for p in self._procs if p.node == n.index]:
+            if p.popen is not None:
+                try:
+                    p.popen.wait(timeout=2)   # ours: reap it
+                except subprocess.TimeoutExpired:
+                    pass
+        if n.veth and Path("/sys/class/net", n.veth).exists():
+            # normally gone with the namespace; the kernel frees it asynchronously
+            self._host(["ip", "link", "del", n.veth], check=False)
+        self._procs = [p for p in self._procs if p.node != n.index]
+        n.holder = None
+        n.netns = n.mntns = None
+        n.veth = None
+
+    def _boot(self, n: _Node) -> None:
+        self._start_holder(n)
+        if self.nodes > 1:
+            self._plug(n)
+        cs = self._spawn(n, "corosync", ["corosync", "-f"])
+        self._wait_corosync([cs])
+        self._spawn_pacemakerd(n)
+
+    def _spawn_pacemakerd(self, n: _Node) -> _Proc:
+        return self._spawn(n, "pacemakerd", ["pacemakerd"], env={
+            "PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
+            "PCMK_logfacility": "none",
+            "PCMK_blackbox": "no",
+        })
+
+    # -------------------------------------------------------- shared state
+    class _Lock:
+        def __init__(self, path: Path):
+            self.path = path
+            self.fd: int | None = None
+
+        def __enter__(self):
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            return self
+
+        def __exit__(self, *exc):
+            os.close(self.fd)  # releases the lock
+            self.fd = None
+
+    def _locked(self) -> "Cluster._Lock":
+        """Exclusive lock on the cluster's state (across processes)."""
+        if self.workdir is None:
+            raise ClusterError("cluster has no workdir (not started)")
+        if LOCK_FILE not in self._workdir_entries:
+            self._workdir_entries.append(LOCK_FILE)
+        return Cluster._Lock(self._path(LOCK_FILE))
+
+    def _sync(self) -> None:
+        """Adopt ``cluster.json`` when another process wrote a newer one."""
+        if self.workdir is None or not self._started:
+            return
+        path = Path(self.workdir, STATE_FILE)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if key == self._state_key:
+            return
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        self._state_key = key
+        if state.get("generation", 0) > self._generation:
+            self._adopt(state)
+
+    def _adopt(self, state: Mapping[str, Any]) -> None:
+        old = {(p.pid, p.start): p for p in self._procs}
+        procs = []
+        for d in state["procs"]:
+            procs.append(old.pop((d["pid"], d["start"]), None)
+                         or _Proc(d["pid"], d["start"], d["role"], d["node"]))
+        for p in old.values():  # killed by someone else: reap our children among them
+            if p.popen is not None:
+                p.popen.poll()
+        self._procs = procs
+        self._bridge = state.get("bridge")
+        self._stopping = bool(state.get("stopping"))
+        self._anchor = next((p for p in procs if p.role == "anchor"), None)
+        info = {i["index"]: i for i in state.get("node_info", [])}
+        for n in self._nodes:
+            i = info.get(n.index, {})
+            n.netns, n.mntns, n.veth = i.get("netns"), i.get("mntns"), i.get("veth")
+            n.held = bool(i.get("held"))
+            n.holder = next((p for p in procs if p.role == "holder" and p.node == n.index), None)
+        self._generation = state.get("generation", 0)
+
     # --------------------------------------------------------------- stop
     def stop(self, timeout: float = 30) -> None:
         """Stop everything and remove everything created; safe to call twice.
@@ -815,6 +1153,16 @@ class Cluster:
         """
         t0 = time.monotonic()
         errors: list[str] = []
+        # 0. from now on the power controller refuses to act (a fence during the
+        #    teardown must not rebuild a node); one already acting finishes first
+        if self.workdir is not None and self.workdir.exists() and self._started:
+            try:
+                with self._locked():
+                    self._sync()
+                    self._stopping = True
+                    self._record()
+            except OSError as exc:
+                errors.append("state: %s" % exc)
         # 1. Pacemaker first on every node at once (it stops resources), then corosync
         for role, wait in (("pacemakerd", timeout), ("corosync", 10)):
             procs = [p for p in self._procs if p.role == role]
@@ -830,11 +1178,13 @@ class Cluster:
             strays = [_Proc(pid, (_proc_stat(pid) or ("", 0))[1], "stray", n.index)
                       for pid in _pids_in_node(n.netns, n.mntns) if pid != holder]
             _terminate(strays, 2)
-        # 3. the holders: their death frees the namespaces and every mount in them
-        try:
-            _terminate([p for p in self._procs if p.role == "holder"], 5)
-        except Exception as exc:
-            errors.append("holders: %s" % exc)
+        # 3. the holders: their death frees the namespaces and every mount in them;
+        #    then the host anchor
+        for role in ("holder", "anchor"):
+            try:
+                _terminate([p for p in self._procs if p.role == role], 5)
+            except Exception as exc:
+                errors.append("%ss: %s" % (role, exc))
         for p in self._procs:
             if p.popen is not None:
                 try:
@@ -871,6 +1221,7 @@ class Cluster:
         self._procs = [p for p in self._procs if p.alive()]
         for n in self._nodes:
             n.holder = None if not (n.holder and n.holder.alive()) else n.holder
+        self._anchor = None if not (self._anchor and self._anchor.alive()) else self._anchor
         self._started = False
         self.stop_seconds = time.monotonic() - t0
         if errors:
@@ -889,9 +1240,12 @@ class Cluster:
         """A JSON-able description, to re-attach later with :meth:`from_state`."""
         return {
             "version": 1,
+            "generation": self._generation,
             "nodes": self.nodes,
             "name": self.name,
             "tag": self.tag,
+            "fencing": self.fencing,
+            "stopping": self._stopping,
             "agents_provider": self.agents_provider,
             "workdir": str(self.workdir) if self.workdir else None,
             "workdir_created": self._workdir_created,
@@ -899,21 +1253,28 @@ class Cluster:
             "bridge": self._bridge,
             "procs": [p.to_state() for p in self._procs],
             "node_info": [{"index": n.index, "netns": n.netns, "mntns": n.mntns,
-                           "veth": n.veth} for n in self._nodes],
+                           "veth": n.veth, "held": n.held} for n in self._nodes],
             "seed_configuration": self._seed_configuration,
             "start_seconds": self.start_seconds,
-            "owner": {"pid": os.getpid(), "start": (_proc_stat(os.getpid()) or ("", 0))[1]},
+            # who started the cluster (reap_orphans); kept when another
+            # process (the fence agent's power controller) rewrites the file
+            "owner": self._owner or {"pid": os.getpid(),
+                                     "start": (_proc_stat(os.getpid()) or ("", 0))[1]},
         }
 
     def _record(self) -> None:
         # <workdir>/cluster.json describes what exists so far, so a cluster
         # whose owner died (SIGKILLed test run) can still be removed completely:
         # see reap_orphans()
+        # (power changes and the last write of start() hold the lock)
         try:
             path = self._path(STATE_FILE)
-            tmp = path.with_name("." + STATE_FILE + ".tmp")
+            self._generation += 1
+            tmp = path.with_name(".%s.tmp%d" % (STATE_FILE, os.getpid()))
             tmp.write_text(json.dumps(self.to_state(), indent=1))
             os.replace(tmp, path)
+            st = os.stat(path)
+            self._state_key = (st.st_ino, st.st_mtime_ns, st.st_size)
             if STATE_FILE not in self._workdir_entries:
                 self._workdir_entries.append(STATE_FILE)
         except OSError:
@@ -926,8 +1287,10 @@ class Cluster:
         Processes are then tracked by pid and start time only.
         """
         c = cls(nodes=state["nodes"], name=state["name"],
-                agents_provider=state.get("agents_provider"), workdir=state.get("workdir"))
+                agents_provider=state.get("agents_provider"), workdir=state.get("workdir"),
+                fencing=state.get("fencing", False))
         c.tag = state["tag"]
+        c._owner = state.get("owner")
         c._workdir_created = state.get("workdir_created", False)
         c._workdir_entries = list(state.get("workdir_entries", []))
         c._bridge = state.get("bridge")
@@ -937,16 +1300,40 @@ class Cluster:
         for info in state.get("node_info", []):
             n = c._nodes[info["index"] - 1]
             n.netns, n.mntns, n.veth = info.get("netns"), info.get("mntns"), info.get("veth")
+            n.held = bool(info.get("held"))
         for p in c._procs:
             if p.role == "holder":
                 c._nodes[p.node - 1].holder = p
+        c._anchor = next((p for p in c._procs if p.role == "anchor"), None)
+        c._generation = state.get("generation", 0)
+        c._stopping = bool(state.get("stopping"))
         c._started = True
+        c._sync()  # the cluster's own file is newer after a power change
         return c
 
+    @classmethod
+    def load(cls, workdir: str | os.PathLike) -> "Cluster":
+        """Re-attach to the cluster whose workdir is ``workdir`` (its cluster.json)."""
+        path = Path(workdir, STATE_FILE)
+        try:
+            state = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ClusterError("no cluster in %s (no %s)" % (workdir, STATE_FILE)) from None
+        except (OSError, ValueError) as exc:
+            raise ClusterError("cannot read %s: %s" % (path, exc)) from None
+        return cls.from_state(state)
+
     def alive(self) -> bool:
-        """True while every holder still runs."""
+        """True while every node is up (every holder runs)."""
+        self._sync()
         return bool(self._nodes) and all(n.holder is not None and n.holder.alive()
                                          for n in self._nodes)
+
+    def running(self) -> bool:
+        """True while the cluster exists: some node is powered on or, with
+        fencing, its host anchor runs (all nodes may be powered off)."""
+        self._sync()
+        return any(p.alive() for p in self._procs if p.role in ("holder", "anchor"))
 
 
 def reap_orphans(root: str | os.PathLike | None = None) -> list[str]:
@@ -989,6 +1376,13 @@ def _nodes_ready(root: ET.Element, names: set) -> bool:
               if n.get("online") == "true" and n.get("pending") != "true"
               and n.get("unclean") != "true"}
     return names <= online
+
+
+def _user_resources(root: ET.Element) -> list:
+    """crm_mon xml's resources, without the stonith devices."""
+    return [r for r in root.findall("resources/*")
+            if not (r.tag == "resource"
+                    and r.get("resource_agent", "").startswith("stonith:"))]
 
 
 _RUNNING_ROLES = {"Started": "Started", "Promoted": "Promoted", "Unpromoted": "Unpromoted",

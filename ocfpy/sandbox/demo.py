@@ -161,11 +161,19 @@ def all_running(mon) -> bool:
 def apply_spec(cluster, cfg) -> None:
     """Push ``cfg`` (an ``ocfpy.cib`` Config) to ``cluster`` with
     ``ocfpy.cib.apply``, keeping the live cluster properties the model does
-    not name (the sandbox's bounded shutdown-escalation, ...)."""
+    not name (the sandbox's bounded shutdown-escalation, ...) and the
+    sandbox's fencing (its device and stonith-enabled=true win over a demo
+    spec written for clusters without fencing)."""
     from ocfpy.cib.apply import apply_config
     from ocfpy.cib.read import read_cib
 
     live = read_cib(cluster.run(["cibadmin", "--query"]).stdout, strict=False)
+    if live.properties.get("stonith-enabled", "true").lower() in ("true", "1", "yes", "on") \
+            and any(p.klass == "stonith" for p, _ in live.iter_primitives()):
+        # the sandbox fences for real (fence_ocfpy_sandbox): the guide's
+        # stonith-enabled=false is for clusters without fencing hardware
+        cfg.properties.pop("stonith-enabled", None)
+        cfg.fencing_off_acknowledged = None
     for key, value in live.properties.items():
         cfg.properties.setdefault(key, value)
 

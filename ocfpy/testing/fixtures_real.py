@@ -15,8 +15,20 @@ session. ocfpy's agents are installed into a provider private to the cluster
 (``ocf:ocfpy:dummy``, ``ocf:ocfpy:stateful``, ...: the default provider of
 each agent, visible only inside the cluster's nodes); install more with
 ``cluster.install_file(path, name, provider="test")``. Starting costs about
-4 s (1 node) / 5 s (3 nodes), once per session; ``cluster.start_seconds``
+4-5 s (1 node) / 5-7 s (3 nodes), once per session; ``cluster.start_seconds``
 says how long it took.
+
+Fencing is on, as in production: ``stonith-enabled=true`` and one device,
+``fence-nodes`` (``stonith:fence_ocfpy_sandbox``), that really powers nodes
+off and on (:meth:`~ocfpy.sandbox.cluster.Cluster.power_off`,
+:meth:`~ocfpy.sandbox.cluster.Cluster.power_on`). So a stop that fails is
+answered by fencing the node (a reboot: it comes back by itself), not by a
+blocked resource; a 3-node test can kill a node with ``power_off(node)`` or
+``run(["stonith_admin", "--fence", node])``. The ``*_clean`` fixtures put the
+device and ``stonith-enabled=true`` back and power on any node a test left
+off. The 1-node cluster has the device too (no resource starts with fencing
+on and no device); fencing its only node power-cycles the whole cluster,
+which comes back by itself.
 
 The fixtures skip, with the reason, only when not running as root or when
 pacemakerd, corosync or unshare is not installed; any other failure errors.

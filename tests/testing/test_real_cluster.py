@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ocfpy.sandbox.cluster import Cluster, _alive, missing_requirements
+from ocfpy.sandbox.cluster import FENCE_DEVICE, Cluster, _alive, missing_requirements
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.netns]
 
@@ -215,13 +215,20 @@ def test_reset_gives_a_clean_cib(real_cluster_clean):
     _create(c, DUMMY.format(id="d3"))
     c.run(["crm_attribute", "-t", "crm_config", "-n", "maintenance-mode", "-v", "false"])
     c.wait_for(lambda mon: c.resource_state("d3", mon)["active"], timeout=10)
+    # a test that deletes the fencing device or turns fencing off gets both back
+    c.run(["crm_attribute", "-n", "stonith-enabled", "-v", "false"])
+    c.run(["cibadmin", "--delete", "-o", "resources", "--xml-text",
+           '<primitive id="%s"/>' % FENCE_DEVICE])
     c.reset()
     root = ET_fromstring(c.crm_mon_xml())
-    assert root.findall("resources/*") == []
+    # only the fencing device is left, and it runs
+    assert [(r.get("id"), r.get("resource_agent"), r.get("role"))
+            for r in root.findall("resources/*")] == \
+        [(FENCE_DEVICE, "stonith:fence_ocfpy_sandbox", "Started")]
     assert c.run(["crm_attribute", "-t", "crm_config", "-n", "maintenance-mode", "-G"],
                  check=False).returncode != 0
     assert c.run(["crm_attribute", "-G", "-n", "stonith-enabled", "-q"]).stdout.strip() \
-        == "false"
+        == "true"
 
 
 def ET_fromstring(text):
@@ -336,7 +343,8 @@ def test_teardown_after_failed_start_leaves_nothing(monkeypatch):
     monkeypatch.setattr(c, "_wait_corosync", boom)
     with pytest.raises(RuntimeError, match="injected"):
         c.start()
-    assert len(seen["pids"]) == 6 and len(seen["netns"]) == 3
+    # 3 holders, 3 corosync and the host anchor (fencing)
+    assert len(seen["pids"]) == 7 and len(seen["netns"]) == 3
     _assert_nothing_left(before, seen)
     assert not c.alive()
 
