@@ -67,13 +67,19 @@ class _Quiet(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass        # HAProxy's health checks hang up early: no traceback on stderr
+
+
 class HttpBackend:
     """An HTTP server answering ``ok NAME`` on 127.0.0.1:port (a thread)."""
 
     def __init__(self, port: int, name: str = "b"):
         self.port = port
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Quiet)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), _Quiet)
         self.server.name = name
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
