@@ -58,6 +58,8 @@ __all__ = ["Agent", "Action", "OCFError", "codes"]
 # time budget begins (main() uses it; in-process runs count from their own call).
 _STARTED = time.monotonic()
 
+#: longest exit reason printed (characters); Pacemaker shows it in crm_mon
+MAX_REASON = 512
 #: actions every agent must declare and implement (checked when the class is created)
 MANDATORY_ACTIONS = ("start", "stop", "monitor")
 
@@ -313,6 +315,8 @@ class Agent:
         rc = int(rc)
         if self._exit_reason:
             reason = printable(self.log.redact(" ".join(self._exit_reason.split())))
+            if len(reason) > MAX_REASON:     # a 20 kB value quoted whole helps nobody
+                reason = reason[:MAX_REASON - 3] + "..."
             if rc not in (codes.SUCCESS, codes.NOT_RUNNING, codes.RUNNING_PROMOTED):
                 self.log.error("%s failed (%d): %s", self.action, rc, reason)
             self._stderr.write(f"{self.invocation.exit_reason_prefix}{reason}\n")

@@ -18,7 +18,7 @@ Example::
 import os
 import stat
 
-__all__ = ["UnsafeFileError", "replace_file", "open_append", "open_directory"]
+__all__ = ["UnsafeFileError", "replace_file", "open_append", "open_directory", "read_small"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -28,15 +28,92 @@ class UnsafeFileError(OSError):
     special file, or a file another user owns)."""
 
 
-def open_directory(path: str) -> int:
-    """A descriptor of the directory ``path`` itself; refuses a symlink in the
-    last component (a planted link would redirect every later operation)."""
+def _trusted_link(dir_st, link_st) -> bool:
+    """A symlink root may follow: root's own, in a directory of root's that
+    no other user can change (not group/other-writable, or sticky)."""
+    return link_st.st_uid == 0 and dir_st.st_uid == 0 and (
+        not dir_st.st_mode & 0o022 or bool(dir_st.st_mode & stat.S_ISVTX))
+
+
+def open_directory(path: str, create: bool = False, mode: int = 0o755) -> int:
+    """A descriptor of the directory ``path``, reached component by component
+    from ``/`` without following a symlink another user could have planted
+    (root's own links in root's own directories, like /var/run -> /run, are
+    followed); missing components are created (root's, ``mode``) when
+    ``create``. Raises UnsafeFileError naming the component.
+
+    In /var/log/keystone/a/b the keystone user could turn ``a`` into a link
+    to /etc: checking only the last component would not see it.
+    """
+    parts = [p for p in os.path.abspath(path).split("/") if p]
+    done, links = [], 0
+    fd = os.open("/", _DIR_FLAGS)
     try:
-        return os.open(path, _DIR_FLAGS)
-    except OSError as exc:
-        if exc.errno in (40, 20):   # ELOOP: a symlink; ENOTDIR: not a directory
-            raise UnsafeFileError(exc.errno, f"{path} is not a plain directory") from None
+        while parts:
+            name = parts.pop(0)
+            here = "/" + "/".join(done + [name])
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(name, mode, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                if not _trusted_link(os.fstat(fd), st):
+                    raise UnsafeFileError(40, f"{here} is a symlink that another user could have planted")
+                links += 1
+                if links > 40:
+                    raise UnsafeFileError(40, f"{path}: too many levels of symlinks")
+                target = os.readlink(name, dir_fd=fd)
+                resolved = os.path.normpath(os.path.join("/" + "/".join(done), target, *parts))
+                parts, done = [p for p in resolved.split("/") if p], []
+                os.close(fd)
+                fd = -1
+                fd = os.open("/", _DIR_FLAGS)
+                continue
+            if not stat.S_ISDIR(st.st_mode):
+                raise UnsafeFileError(20, f"{here} is not a directory")
+            try:
+                sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (40, 20):     # swapped for a link since the stat
+                    raise UnsafeFileError(exc.errno, f"{here} changed into a symlink") from None
+                raise
+            os.close(fd)
+            fd = sub
+            done.append(name)
+        return fd
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
         raise
+
+
+def read_small(path: str, limit: int = 65536) -> bytes:
+    """At most ``limit`` bytes of the regular file ``path``, read without
+    following a symlink in any component or blocking on a FIFO (a pid file
+    in a service user's directory may have been swapped for either)."""
+    directory, name = os.path.split(os.path.abspath(path))
+    dir_fd = open_directory(directory)
+    try:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno == 40:
+                raise UnsafeFileError(40, f"{path} is a symlink") from None
+            raise
+    finally:
+        os.close(dir_fd)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafeFileError(1, f"{path} is not a regular file")
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
 
 
 def replace_file(path: str, data, *, mode: int = 0o600, uid: int = -1, gid: int = -1) -> None:

@@ -96,7 +96,14 @@ class Log:
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
-            text = text.replace(secret, MASK)
+            if len(secret) >= 4:
+                text = text.replace(secret, MASK)
+            else:
+                # a very short secret ("x") is masked where it stands alone,
+                # not inside every word that happens to contain it
+                import re
+
+                text = re.sub(r"(?<![\w])" + re.escape(secret) + r"(?![\w])", MASK, text)
         return text
 
     # -- the public calls -----------------------------------------------------

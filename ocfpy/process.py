@@ -142,13 +142,17 @@ def argv_of(pid: int):
 
 
 def read_pidfile(path) -> int | None:
-    """The pid in ``path`` (first line), or None when absent or garbage."""
+    """The pid in ``path`` (first line), or None when absent or garbage.
+
+    Read without following a planted symlink or blocking on a FIFO, 64 bytes
+    at most: pid files often sit in a service user's directory."""
+    from ocfpy.files import read_small
+
     try:
-        with open(path) as fh:
-            text = fh.readline().strip()
-    except (OSError, UnicodeDecodeError):
+        text = read_small(path, 64).split(b"\n", 1)[0].strip()
+    except OSError:
         return None
-    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isdigit() and 0 < int(text) < 2 ** 22 else None
 
 
 def write_pidfile(path, pid: int) -> None:
@@ -285,7 +289,12 @@ def start_daemon(argv, *, pidfile, user: str | None = None,
     finally:
         if log_path:
             os.close(out)
-    write_pidfile(pidfile, proc.pid)
+    try:
+        write_pidfile(pidfile, proc.pid)
+    except BaseException:
+        proc.kill()       # a daemon nobody can find again must not stay behind
+        proc.wait()
+        raise
     # Popen would warn when garbage-collected while running: it is a daemon now
     proc.returncode = 0
     return proc.pid

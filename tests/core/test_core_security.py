@@ -62,12 +62,30 @@ def test_replace_file_through_a_planted_symlink_leaves_the_target_alone(users_di
     assert os.stat(link).st_uid == nobody().pw_uid
 
 
-def test_replace_file_refuses_a_directory_that_is_a_symlink(tmp_path, roots_secret):
-    (tmp_path / "real").mkdir()
-    (tmp_path / "linked").symlink_to(tmp_path / "real")
+@needs_root
+def test_replace_file_refuses_a_directory_link_a_user_planted_anywhere_on_the_path(users_dir, tmp_path):
+    real = tmp_path / "real"          # e.g. /etc
+    real.mkdir()
+    for planted in (users_dir / "linked", users_dir / "deeper"):
+        planted.symlink_to(real)
+        os.lchown(planted, nobody().pw_uid, nobody().pw_gid)
     with pytest.raises(files.UnsafeFileError):
-        files.replace_file(str(tmp_path / "linked" / "x"), "data")
-    assert list((tmp_path / "real").iterdir()) == []
+        files.replace_file(str(users_dir / "linked" / "x"), "data")           # last component
+    with pytest.raises(files.UnsafeFileError):
+        files.replace_file(str(users_dir / "deeper" / "sub" / "x"), "data")   # an inner one
+    assert list(real.iterdir()) == []
+
+
+def test_roots_own_link_in_roots_own_directory_is_followed(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "varrun").symlink_to(tmp_path / "run")     # like /var/run -> /run
+    files.replace_file(str(tmp_path / "varrun" / "p.pid"), "1\n")
+    assert (tmp_path / "run" / "p.pid").read_text() == "1\n"
+
+
+def test_a_pid_file_swapped_for_a_fifo_reads_as_no_pid_at_once(tmp_path):
+    os.mkfifo(tmp_path / "p.pid")
+    assert process.read_pidfile(str(tmp_path / "p.pid")) is None
 
 
 def test_replace_file_sets_mode_through_the_descriptor_whatever_the_umask(tmp_path):
