@@ -94,8 +94,10 @@ probe: 7 when HAProxy does not run here, including when it is not installed
                                   "(HA_VARRUN, /run).")
     pid = Path("pid", unique_group="pid",
                shortdesc="Pid file HAProxy writes (-p): the master's pid",
-               longdesc="For other tools; the agent itself trusts its own record of the "
-                        "master (pid, start time, command line, owner). Default: "
+               longdesc="For other tools: the agent follows its own record of the master "
+                        "(pid, start time, command line, owner), and trusts the pid file "
+                        "only without a record, when its process runs haproxy with this "
+                        "resource's master socket and conffile as the agent's user. Default: "
                         "ocfpy-haproxy-RESOURCE.pid in Pacemaker's run directory "
                         "(HA_VARRUN, /run).")
     extra_args = String("extra_args", default="",
@@ -106,6 +108,12 @@ probe: 7 when HAProxy does not run here, including when it is not installed
                                  "\"-f /etc/haproxy/conf.d -L node1\". The options the agent "
                                  "sets itself are refused (-W -Ws -D -db -S -p -sf -st -x -c "
                                  "-v -vv -h).")
+    run_dir = Path("run_dir",
+                   shortdesc="A directory start creates when missing (root, mode 755)",
+                   longdesc="For the sockets and files the configuration puts in a directory "
+                            "that a systemd unit or an init script would otherwise create, "
+                            "e.g. /run/haproxy for Debian's default configuration (its stats "
+                            "socket). Never removed. Default: none.")
     min_healthy = MinHealthy("min_healthy", default=(), reloadable=True,
                              shortdesc="Healthy servers each backend needs (else monitor 190)",
                              longdesc="Items separated by commas or spaces: BACKEND:N for one "
@@ -219,6 +227,8 @@ probe: 7 when HAProxy does not run here, including when it is not installed
                                            "not found or not executable")
         if not os.path.exists(self.conffile):
             self.fail(codes.ERR_INSTALLED, f"configuration {self.conffile} does not exist")
+        if self.run_dir and os.path.lexists(self.run_dir) and not os.path.isdir(self.run_dir):
+            self.fail(codes.ERR_ARGS, f"parameter run_dir: {self.run_dir} is not a directory")
 
     def check_configuration(self, extra) -> None:
         """HAProxy's own check (haproxy -c): 6 with its first error line."""
@@ -241,8 +251,15 @@ probe: 7 when HAProxy does not run here, including when it is not installed
     def find_master(self):
         """``(pid, master socket path)`` of this instance's running master, or None."""
         rec = record.read(self.record_path)
-        if rec is not None and rec.alive():
-            return rec.pid, rec.socket or self.socket_path
+        if rec is not None and rec.same_process():
+            # a master re-executing itself (a reload) shows no command line for
+            # an instant: look again before calling it another program
+            for pause in (0.0, 0.05, 0.1, 0.2):
+                self.deadline.sleep(pause)
+                if rec.alive():
+                    return rec.pid, rec.socket or self.socket_path
+                if not rec.same_process():
+                    break
         from ocfpy.process import read_pidfile
 
         pid = read_pidfile(self.pid_file)
@@ -299,11 +316,17 @@ probe: 7 when HAProxy does not run here, including when it is not installed
     def check_servers(self, sock: str, procs) -> int:
         from ocfpy_agents.haproxy.health import shortfalls
 
-        worker = procs.current_worker
-        try:
-            servers = master.server_states(self.ask(sock, f"@!{worker} show stat -1 4 -1"))
-        except (master.CliError, ValueError) as exc:
-            self.fail(codes.ERR_GENERIC, f"HAProxy worker (pid {worker}) gives no statistics: {exc}")
+        for attempt in (1, 2):
+            worker = procs.current_worker
+            try:
+                servers = master.server_states(self.ask(sock, f"@!{worker} show stat -1 4 -1"))
+                break
+            except (master.CliError, ValueError) as exc:
+                if attempt == 2:
+                    self.fail(codes.ERR_GENERIC, f"HAProxy worker (pid {worker}) gives no "
+                                                 f"statistics: {exc}")
+            # a reload may have replaced the worker meanwhile: ask the master again
+            procs = self.procs(procs.master_pid, sock)
         problems = shortfalls(self.min_healthy, servers)
         if not problems:
             return codes.SUCCESS
@@ -322,6 +345,12 @@ probe: 7 when HAProxy does not run here, including when it is not installed
             self.wait_ready(*found)
             return codes.SUCCESS
         self.stop_processes(soft=False)      # workers a killed master left, stale files
+        if self.run_dir and not os.path.isdir(self.run_dir):
+            try:
+                os.makedirs(self.run_dir, mode=0o755)
+            except OSError as exc:
+                self.fail(codes.ERR_PERM, f"cannot create run_dir {self.run_dir}: "
+                                          f"{exc.strerror or exc}")
         binary = self.binary_path()
         argv = [binary, "-W", "-D", "-S", f"{self.socket_path},mode,600", "-f", self.conffile,
                 "-p", self.pid_file, *extra]

@@ -29,7 +29,8 @@ MAX_SOCKET_PATH = 107
 #: a monitor never needs more (show stat of ~50 000 servers)
 MAX_REPLY = 32 * 1024 * 1024
 #: while the master re-executes itself (a reload) its socket refuses, is
-#: briefly absent, or resets: worth another try a moment later
+#: briefly absent, resets, or closes without an answer: worth another try
+#: a moment later
 RETRY_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ENOENT, errno.ECONNRESET, errno.EPIPE,
                           errno.EAGAIN})
 
@@ -77,6 +78,11 @@ def query(path: str, command: str, timeout: float) -> str:
         raise CliError(f"{path}: {exc.strerror or exc}", retry=retry) from None
     finally:
         sock.close()
+    if not chunks:
+        # every command answers something; nothing means the master closed
+        # the connection as it re-executed itself (also HAProxy 2.6's
+        # answer to "reload")
+        raise CliError(f"{path}: closed without an answer to {command!r}", retry=True)
     return b"".join(chunks).decode("utf-8", "replace")
 
 

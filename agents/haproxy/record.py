@@ -85,22 +85,27 @@ class Record:
     def __init__(self, path, pid, start, boot, uid, argv):
         self.path, self.pid, self.start, self.boot, self.uid, self.argv = path, pid, start, boot, uid, argv
 
-    def alive(self) -> bool:
-        """Is the recorded master still running: the same process (pid,
-        start time, boot), the same owner and the command line start used?"""
+    def same_process(self) -> bool:
+        """Is the recorded process still there: the same pid, start time and
+        boot, not a zombie? (An exec keeps the start time: a master that
+        re-executed itself for a reload is still the same process.)"""
         from ocfpy.process import read_stat
 
         st = read_stat(self.pid)
         if st is None or st.start_time != self.start or st.state in ("Z", "X"):
             return False
-        if self.boot and self.boot != boot_id():
-            return False
-        if real_uid(self.pid) != self.uid:
-            return False
-        if not runs_argv(read_cmdline(self.pid), self.argv):
-            return False
-        st = read_stat(self.pid)            # still the same process after reading it
-        return st is not None and st.start_time == self.start and st.state not in ("Z", "X")
+        return not self.boot or self.boot == boot_id()
+
+    def runs_as_recorded(self) -> bool:
+        """Does it run the recorded command line as the recorded owner?
+        (Briefly not while the master re-executes itself: its command line
+        is then being replaced.)"""
+        return real_uid(self.pid) == self.uid and runs_argv(read_cmdline(self.pid), self.argv)
+
+    def alive(self) -> bool:
+        """The recorded master, running: the same process (pid, start time,
+        boot), the same owner and the command line start used."""
+        return self.same_process() and self.runs_as_recorded() and self.same_process()
 
     def option(self, flag: str):
         """The value after ``flag`` in the recorded command line, or None."""

@@ -88,8 +88,8 @@ def test_pcs_describes_it():
                        text=True, timeout=120)
     assert p.returncode == 0 and "Warning" not in p.stderr, p.stderr
     assert p.stdout.startswith("ocf:ocfpy:haproxy - HAProxy in master-worker mode")
-    for name in ("conffile", "binary", "master_socket", "pid", "extra_args", "min_healthy",
-                 "stop_grace"):
+    for name in ("conffile", "binary", "master_socket", "pid", "extra_args", "run_dir",
+                 "min_healthy", "stop_grace"):
         assert f"\n  {name}" in p.stdout, name
 
 

@@ -301,6 +301,38 @@ def test_reload_drops_no_request_and_keeps_an_established_connection(bed):
     ok(d.run("stop"))
 
 
+def test_monitors_during_reloads_all_say_running(bed):
+    # an admin reloads through the master socket while Pacemaker monitors:
+    # the master re-executing itself is never mistaken for a failure
+    from ocfpy_agents.haproxy import master
+
+    bed.write_config(servers=[bed.backend().port, bed.backend().port])
+    d = bed.driver(min_healthy="be:1")
+    ok(d.run("start"))
+    wait_status(bed.socket, {"s1": "UP", "s2": "UP"})
+    codes, done = [], threading.Event()
+
+    def monitors():
+        while not done.is_set():
+            r = d.run("monitor", interval=10)
+            codes.append((r.rc, r.exit_reason))
+
+    t = threading.Thread(target=monitors, daemon=True)
+    t.start()
+    try:
+        for _ in range(12):
+            try:
+                master.query(str(bed.socket), "reload", 2)
+            except master.CliError:
+                pass
+            time.sleep(0.25)
+    finally:
+        done.set()
+        t.join(30)
+    assert len(codes) >= 5 and [c for c in codes if c[0] != 0] == [], codes
+    print(f"\nhaproxy: {len(codes)} monitors across 12 reloads, all 0")
+
+
 def test_reload_of_a_configuration_haproxy_rejects_keeps_the_running_one(bed):
     bed.write_config(servers=[bed.backend().port])
     d = bed.driver()
@@ -343,6 +375,23 @@ def test_reload_when_not_running_says_7(bed):
     bed.write_config(servers=[bed.backend().port])
     r = ok(bed.driver().run("reload"), 7)
     assert r.exit_reason == "HAProxy is not running: nothing to reload"
+
+
+def test_run_dir_is_created_for_the_configurations_sockets(bed):
+    run_dir = bed.dir / "rd"
+    bed.write_config(servers=[bed.backend().port],
+                     extra_global=f"    stats socket {run_dir}/admin.sock mode 600 level admin")
+    r = ok(bed.driver().run("start"), 1)                       # what Debian's config meets
+    assert "admin.sock" in r.exit_reason and bed.processes() == []
+    d = bed.driver(run_dir=str(run_dir))
+    ok(d.run("start"))
+    assert (run_dir / "admin.sock").is_socket() and os.stat(run_dir).st_mode & 0o777 == 0o755
+    ok(d.run("monitor", interval=10))
+    ok(d.run("stop"))
+    assert run_dir.is_dir()
+    (bed.dir / "plain").write_text("")
+    r = ok(bed.driver(run_dir=str(bed.dir / "plain")).run("start"), 2)
+    assert r.exit_reason.endswith("is not a directory")
 
 
 # -- stop -----------------------------------------------------------------------------------

@@ -275,7 +275,7 @@ def test_meta_data_declares_what_the_agent_does():
     md = Haproxy.metadata()
     params = {p.name: p for p in Haproxy.parameter_list()}
     assert list(params) == ["conffile", "binary", "master_socket", "pid", "extra_args",
-                            "min_healthy", "stop_grace"]
+                            "run_dir", "min_healthy", "stop_grace"]
     assert {n for n, p in params.items() if p.reloadable} == {"min_healthy", "stop_grace"}
     assert not any(p.required or p.private for p in params.values())
     assert 'default="/etc/haproxy/haproxy.cfg"' in md and 'default="haproxy"' in md
