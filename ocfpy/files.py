@@ -18,7 +18,8 @@ Example::
 import os
 import stat
 
-__all__ = ["UnsafeFileError", "replace_file", "open_append", "open_directory", "read_small"]
+__all__ = ["UnsafeFileError", "replace_file", "open_append", "open_directory", "read_small", "read_tail",
+           "unsafe_append_target", "remove_in_dir", "root_only_file"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -213,3 +214,93 @@ def _open_existing(path: str, name: str, dir_fd: int, uid: int) -> int:
 def _only_root_writes(dir_fd: int) -> bool:
     st = os.fstat(dir_fd)
     return st.st_uid == 0 and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def unsafe_append_target(dir_fd: int, name: str, uid: int):
+    """Why root must not open the existing file ``name`` (in the directory
+    ``dir_fd``) for appending on behalf of ``uid`` -- :func:`open_append`'s
+    rules, asked before anything is started -- or None (absent or fine)."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symlink"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if st.st_nlink != 1:
+        return f"has {st.st_nlink} hard links"
+    if st.st_uid != uid and not (st.st_uid == 0 and _only_root_writes(dir_fd)):
+        return f"belongs to uid {st.st_uid}, not {uid}"
+    return None
+
+
+def read_tail(path: str, uid: int, size: int = 4096) -> bytes:
+    """The last ``size`` bytes of a service's log, read as root without
+    following a link or blocking on a FIFO; OSError (strerror says why) for
+    anything but a plain, singly linked file of ``uid`` or root."""
+    dir_fd = open_directory(os.path.dirname(os.path.abspath(path)))
+    try:
+        fd = os.open(os.path.basename(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                     dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == 40:
+            raise OSError(exc.errno, "it is a symlink") from None
+        raise
+    finally:
+        os.close(dir_fd)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(1, "not a regular file")
+        if st.st_nlink != 1:
+            raise OSError(1, f"it has {st.st_nlink} hard links")
+        if st.st_uid not in (uid, 0):
+            raise OSError(1, f"it belongs to uid {st.st_uid}")
+        os.lseek(fd, max(0, st.st_size - size), os.SEEK_SET)
+        chunks, left = [], size
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def remove_in_dir(path) -> None:
+    """Unlink ``path`` through its directory reached by :func:`open_directory`:
+    a symlink planted higher up in a service user's directory never makes
+    root delete a file elsewhere. Absent or unreachable: nothing happens."""
+    if not path:
+        return
+    try:
+        fd = open_directory(os.path.dirname(os.path.abspath(path)))
+    except (OSError, ValueError):
+        return
+    try:
+        os.unlink(os.path.basename(path), dir_fd=fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def root_only_file(path) -> bool:
+    """Is ``path`` a plain file of root's in a directory only root can write
+    (so root wrote what it holds, not a service user)?"""
+    try:
+        fd = open_directory(os.path.dirname(os.path.abspath(path)))
+    except (OSError, ValueError):
+        return False
+    try:
+        dir_st = os.fstat(fd)
+        st = os.stat(os.path.basename(path), dir_fd=fd, follow_symlinks=False)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return (dir_st.st_uid == 0 and not dir_st.st_mode & 0o022 and st.st_uid == 0
+            and stat.S_ISREG(st.st_mode))

@@ -506,7 +506,7 @@ def token_check(layout: Optional[DemoLayout] = None, timeout: float = 10) -> tup
     node's Keystone (GET /v3/auth/tokens on 10.213.0.N), then used on
     glance-api through the VIP. Returns (ok, lines to print); the token
     itself is never printed whole."""
-    from ocfpy.openstack_auth import CredentialsFileError, parse_openrc, read_secret_file
+    from ocfpy_agents.openstack.auth import CredentialsFileError, parse_openrc, read_secret_file
     from ocfpy.sandbox.openstack import http_request
 
     layout = layout or DemoLayout.default()

@@ -8,7 +8,7 @@ per finding, each through the code path an attacker or a mistake would use:
 - 10: stop stops what start started even when start_command,
   additional_parameters, user or the instance name changed since (the start
   record), and never reports a still-running copy of the service stopped;
-- 11: the HTTP client (ocfpy.http): name resolution inside the timeout,
+- 11: the HTTP client (ocfpy_agents.openstack.http): name resolution inside the timeout,
   bounded line and header sizes, ASCII-only numbers, ASCII-only URLs
   refused at validation (6);
 - 12: an empty ``user`` still checks the process owner;
@@ -39,9 +39,9 @@ import openstack_bed
 from ocfpy import codes
 from ocfpy.environment import Invocation
 from ocfpy.testing.driver import Driver
-from ocfpy_agents.cinder_api import CinderAPI
-from ocfpy_agents.glance_api import GlanceAPI
-from ocfpy_agents.keystone import Keystone
+from ocfpy_agents.openstack.cinder_api import CinderAPI
+from ocfpy_agents.openstack.glance_api import GlanceAPI
+from ocfpy_agents.openstack.keystone import Keystone
 from openstack_bed import FAKE, PASSWORD, Bed, bed_factory  # noqa: F401 (a fixture)
 
 NOBODY = 65534
@@ -416,7 +416,7 @@ def _serve_once(response: bytes, hold=2.0):
 
 
 def test_http_name_resolution_ends_with_the_timeout(monkeypatch):
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
 
     real = http._socket.getaddrinfo
 
@@ -434,7 +434,7 @@ def test_http_name_resolution_ends_with_the_timeout(monkeypatch):
 
 
 def test_http_ip_literal_needs_no_name_service(monkeypatch):
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
 
     real = http._socket.getaddrinfo
     looked_up = []
@@ -461,7 +461,7 @@ def test_http_ip_literal_needs_no_name_service(monkeypatch):
      "header fields"),
 ], ids=["chunk-size-line", "header-line", "status-line", "header-total", "header-count"])
 def test_http_caps_line_and_header_sizes(response, what):
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
 
     with pytest.raises(http.ProtocolError, match=what):
         http.request("GET", _serve_once(response), timeout=1.5)
@@ -480,14 +480,14 @@ def test_http_caps_line_and_header_sizes(response, what):
 ], ids=["status-superscripts", "status-superscripts-2", "length-superscript", "length-underscore",
         "length-plus", "chunk-underscore", "chunk-0x", "status-two-digits", "header-no-colon"])
 def test_http_malformed_numbers_and_lines_are_a_protocol_error_not_a_crash(response):
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
 
     with pytest.raises(http.ProtocolError):
         http.request("GET", _serve_once(response), timeout=2)
 
 
 def test_http_still_reads_a_chunked_body_with_extensions_and_a_content_length_list():
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
 
     url = _serve_once(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                       b"4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\n", hold=0)
@@ -587,7 +587,7 @@ def test_secure_yaml_and_clouds_yaml_secrets_are_masked_as_soon_as_read(bed_fact
 
 
 def test_a_cached_token_is_masked_when_read_even_if_it_is_not_used(tmp_path):
-    from ocfpy.openstack_auth import Credentials, Token, TokenClient
+    from ocfpy_agents.openstack.auth import Credentials, Token, TokenClient
 
     base = dict(auth_url="http://127.0.0.1:37004/v3", username="admin", project_name="admin")
     first = TokenClient(Credentials(password="old-Pa55", **base), cache_dir=str(tmp_path))

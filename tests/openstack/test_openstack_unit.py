@@ -18,11 +18,11 @@ import pytest
 
 from ocfpy import codes
 from ocfpy.install import discover, install
-from ocfpy.openstack import OpenStackAPI
-from ocfpy_agents.cinder_api import CinderAPI
-from ocfpy_agents.glance_api import GlanceAPI
-from ocfpy_agents.keystone import Keystone
-from ocfpy_agents.manila_api import ManilaAPI
+from ocfpy_agents.openstack.api import OpenStackAPI
+from ocfpy_agents.openstack.cinder_api import CinderAPI
+from ocfpy_agents.openstack.glance_api import GlanceAPI
+from ocfpy_agents.openstack.keystone import Keystone
+from ocfpy_agents.openstack.manila_api import ManilaAPI
 from openstack_bed import APP_ID, APP_SECRET, FAKE, PASSWORD, bed_factory, keystone  # noqa: F401
 
 AGENTS = (Keystone, GlanceAPI, CinderAPI, ManilaAPI)
@@ -492,14 +492,14 @@ def test_ocfpy_check_passes_on_the_installed_keystone_agent_with_the_fake_servic
 def test_start_command_is_split_exactly_like_shlex(line):
     import shlex
 
-    from ocfpy.openstack import split_command
+    from ocfpy_agents.openstack.api import split_command
 
     assert split_command(line) == shlex.split(line)
 
 
 @pytest.mark.parametrize("line", ['a "b', "a 'b", "a\\"])
 def test_start_command_with_an_unclosed_quote_is_refused_like_shlex(line):
-    from ocfpy.openstack import split_command
+    from ocfpy_agents.openstack.api import split_command
 
     with pytest.raises(ValueError):
         split_command(line)
@@ -525,7 +525,7 @@ def _one_shot_server(response: bytes):
 
 
 def test_http_client_reads_a_chunked_body():
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
 
     port = _one_shot_server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Subject-Token: t\r\n\r\n"
                             b"4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\n")
@@ -534,7 +534,7 @@ def test_http_client_reads_a_chunked_body():
 
 
 def test_http_client_reports_a_refused_connection_as_ConnectError():
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
     from openstack_bed import free_port
 
     with pytest.raises(http.ConnectError, match="connection refused"):
@@ -544,7 +544,7 @@ def test_http_client_reports_a_refused_connection_as_ConnectError():
 def test_http_client_times_out_on_a_silent_server():
     import socket
 
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
 
     with socket.socket() as srv:          # accepts (backlog) but never answers
         srv.bind(("127.0.0.1", 0))
@@ -556,7 +556,7 @@ def test_http_client_times_out_on_a_silent_server():
 @pytest.mark.parametrize("url", ["ftp://h/", "http://user:pw@h/", "http://h:99999/", "http:///x",
                                  "http://h/a b"])
 def test_http_client_refuses_a_malformed_url(url):
-    from ocfpy.http import split_url
+    from ocfpy_agents.openstack.http import split_url
 
     with pytest.raises(ValueError):
         split_url(url)
@@ -567,7 +567,7 @@ def test_http_client_refuses_a_malformed_url(url):
 #: ~5-30 ms each here: http.client/urllib via email+ssl, shlex/json via re)
 NOT_ON_HOT_PATH = ("psutil", "lxml", "click", "pyroute2", "pymysql", "http", "urllib", "email",
                    "ssl", "socket", "shlex", "re", "json", "subprocess", "enum",
-                   "ocfpy.openstack_auth")
+                   "ocfpy_agents.openstack.auth")
 
 
 def _imports(script, action, env):
@@ -585,6 +585,6 @@ def test_meta_data_and_shallow_monitor_import_nothing_heavy(bed_factory, keyston
     env = {**bed.driver.environ("monitor", interval=30), "PATH": os.environ["PATH"]}
     for action, expected in (("meta-data", codes.SUCCESS), ("monitor", codes.SUCCESS)):
         rc, mods = _imports(script, action, env)
-        assert rc == expected and "ocfpy.openstack" in mods, (action, rc)
+        assert rc == expected and "ocfpy_agents.openstack.api" in mods, (action, rc)
         assert sorted(m for m in mods if m.split(".")[0] in NOT_ON_HOT_PATH
                       or m in NOT_ON_HOT_PATH) == [], action

@@ -1,13 +1,13 @@
 """ocf:openstack:keystone — the Identity API (keystone) under a WSGI server.
 
-The shared implementation is ocfpy.openstack.OpenStackAPI; this file sets
+The shared implementation is ocfpy_agents.openstack.api.OpenStackAPI; this file sets
 keystone's defaults and its authenticated check (it validates its own token).
 """
 
 import os
 
 from ocfpy import codes
-from ocfpy.openstack import LONGDESC, OpenStackAPI, service_parameters
+from ocfpy_agents.openstack.api import LONGDESC, OpenStackAPI, service_parameters
 
 
 class Keystone(OpenStackAPI):
@@ -46,7 +46,7 @@ class Keystone(OpenStackAPI):
                                            "under a WSGI server; set start_command")
 
     def call_api(self, token):
-        from ocfpy import http
+        from ocfpy_agents.openstack import http
 
         return http.request("GET", self.base_url + self.api_check, timeout=self.request_timeout(),
                             headers={"X-Auth-Token": token.value, "X-Subject-Token": token.value,

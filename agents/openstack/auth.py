@@ -22,7 +22,7 @@ Example::
 import os
 import time
 
-from ocfpy import http
+from ocfpy_agents.openstack import http
 
 #: refresh a cached token this long before it expires (at most half its life)
 REFRESH_MARGIN = 300.0
@@ -288,7 +288,7 @@ def _hide_values(node, hide, everything, secret_key=False):
 
 
 def _cloud_entry(path, cloud, required, on_secret=_no_secret, all_secret=False):
-    doc = parse_yaml_subset(read_secret_file(path, on_secret), path)
+    doc = load_yaml(read_secret_file(path, on_secret), path)
     _hide_values(doc, on_secret, False)
     clouds = doc.get("clouds") if isinstance(doc, dict) else None
     if all_secret and isinstance(clouds, dict) and isinstance(clouds.get(cloud), (dict, list)):
@@ -315,146 +315,28 @@ def _deep_merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def parse_yaml_subset(text: str, path: str = "YAML file"):
-    """The YAML that clouds.yaml files use: block mappings and sequences,
-    plain/quoted scalars (kept as text: no bool/int typing), block scalars
-    (| and >), comments. Flow collections
-    are kept as their text; anchors, aliases, tags and tabs are refused with
-    CredentialsFileError naming the line.
+def load_yaml(text: str, path: str = "YAML file"):
+    """A clouds.yaml or secure.yaml document: PyYAML's safe loader (the C one
+    when available), imported only here -- only ``os_cloud`` needs it, never a
+    monitor without it. Flow mappings, anchors and merge keys work; ``verify:
+    false`` is a boolean. A syntax error is a CredentialsFileError naming the
+    line, never quoting the file.
 
-    >>> parse_yaml_subset("clouds:\\n  a:\\n    auth: {x: 1}\\n    regions:\\n    - r1\\n")
-    {'clouds': {'a': {'auth': '{x: 1}', 'regions': ['r1']}}}
+    >>> load_yaml("base: &b {auth_url: http://k:5000/v3}\nclouds:\n  a:\n    auth: *b\n    verify: false\n")["clouds"]["a"]["verify"]
+    False
     """
-    lines = text.splitlines()
-    root = {}
-    stack = [(-1, root)]          # (indent of the children, container)
-    pending = None                # (indent, container, key) of "key:" awaiting a block
-    i = 0
-    while i < len(lines):
-        number, raw = i + 1, lines[i]
-        i += 1
-        line = _strip_comment(raw).rstrip()
-        body = line.lstrip(" ")
-        if not body or body in ("---", "..."):
-            continue
-        if body.startswith("\t") or "\t" in line[:len(line) - len(body)]:
-            raise CredentialsFileError(f"{path} line {number}: tabs are not allowed for indentation")
-        indent = len(line) - len(body)
-        if body[0] in "&*!%|>" or body.startswith(("? ", "<<")):
-            raise CredentialsFileError(f"{path} line {number}: unsupported YAML ({body[0]})")
-        is_item = body == "-" or body.startswith("- ")
-        if pending is not None:
-            p_indent, p_container, p_key = pending
-            pending = None
-            if indent > p_indent or (indent == p_indent and is_item and isinstance(p_container, dict)):
-                child = [] if is_item else {}
-                p_container[p_key] = child
-                stack.append((indent, child))
-        # a list may sit at its key's indent ("key:\n- a"): a key line there ends it
-        while len(stack) > 1 and (indent < stack[-1][0] or (
-                indent == stack[-1][0] and isinstance(stack[-1][1], list) and not is_item)):
-            stack.pop()
-        if stack[-1][0] == -1:
-            stack[0] = (indent, root)       # the first line sets the top level's indent
-        level, container = stack[-1]
-        if indent != level:
-            raise CredentialsFileError(f"{path} line {number}: unexpected indentation")
-        if is_item:
-            if not isinstance(container, list):
-                raise CredentialsFileError(f"{path} line {number}: a list item where a key was expected")
-            item = body[1:].strip()
-            if not item:
-                raise CredentialsFileError(f"{path} line {number}: nested block lists are not supported")
-            key, value = _split_key(item)
-            if key is None:
-                container.append(_scalar(item, path, number))
-                continue
-            child = {}
-            container.append(child)
-            stack.append((indent + (len(body) - len(body[1:].lstrip())), child))
-            container, body = child, item
-        elif isinstance(container, list):
-            raise CredentialsFileError(f"{path} line {number}: a key where a list item was expected")
-        key, value = _split_key(body)
-        if key is None:
-            raise CredentialsFileError(f"{path} line {number}: expected key: value")
-        if value == "":
-            container[key] = None
-            pending = (stack[-1][0], container, key)
-        elif value[0] in "|>":
-            block, i = _block_scalar(lines, i, indent, value[0] == ">")
-            container[key] = block
-        else:
-            container[key] = _scalar(value, path, number)
-    return root
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise CredentialsFileError(f"{path}{where}: not valid YAML "
+                                   f"({getattr(exc, 'problem', None) or 'syntax error'})") from None
 
 
-def _strip_comment(line: str) -> str:
-    quote = None
-    for n, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"" and (n == 0 or line[n - 1] in " :-[{,"):
-            quote = ch
-        elif ch == "#" and (n == 0 or line[n - 1] in " \t"):
-            return line[:n]
-    return line
-
-
-def _split_key(text: str):
-    """("key", "value") of "key: value" / "key:", or (None, None)."""
-    if text[:1] in ("'", '"'):
-        end = text.find(text[0], 1)
-        if end == -1 or text[end + 1:end + 2] != ":":
-            return None, None
-        key, rest = text[1:end], text[end + 2:]
-    else:
-        n = text.find(": ")
-        if n == -1:
-            if not text.endswith(":"):
-                return None, None
-            n = len(text) - 1
-        key, rest = text[:n].strip(), text[n + 1:]
-        if not key or key[0] in "[{":
-            return None, None
-    if rest and not rest.startswith(" "):
-        return None, None
-    return key, rest.strip()
-
-
-def _scalar(value: str, path: str, number: int):
-    if value[0] in "&*!":
-        raise CredentialsFileError(f"{path} line {number}: anchors, aliases and tags are not supported")
-    if value[0] == "'":
-        if not value.endswith("'") or len(value) < 2:
-            raise CredentialsFileError(f"{path} line {number}: unterminated quoted string")
-        return value[1:-1].replace("''", "'")
-    if value[0] == '"':
-        if not value.endswith('"') or len(value) < 2:
-            raise CredentialsFileError(f"{path} line {number}: unterminated quoted string")
-        return (value[1:-1].replace('\\"', '"').replace("\\n", "\n").replace("\\t", "\t")
-                .replace("\\\\", "\\"))
-    if value in ("null", "Null", "NULL", "~"):
-        return None
-    return value        # plain scalars stay text: a password "yes" or "0123" is no bool or int
-
-
-def _block_scalar(lines, i, indent, folded):
-    """The text of a | or > block starting at line index ``i``; (text, next index)."""
-    block = []
-    while i < len(lines):
-        line = lines[i]
-        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
-            break
-        block.append(line)
-        i += 1
-    strip = min((len(l) - len(l.lstrip(" ")) for l in block if l.strip()), default=0)
-    texts = [l[strip:] for l in block]
-    return (" ".join(t for t in texts if t) if folded else "\n".join(texts).rstrip("\n") + "\n"), i
-
-
-# -- tokens ---------------------------------------------------------------------------------------
 def epoch_of(stamp: str) -> float:
     """Seconds since the epoch of Keystone's ``expires_at`` (UTC, ISO 8601).
 

@@ -10,9 +10,9 @@ credentials, an openrc-style credentials file or a clouds.yaml entry,
 start_command for WSGI servers, healthcheck_url.
 
 Hot path: a level-0 monitor imports ``ocfpy.process`` (pid file and /proc
-identity, no psutil) and ``ocfpy.http`` (``_socket``, no http.client); the
+identity, no psutil) and ``ocfpy_agents.openstack.http`` (``_socket``, no http.client); the
 command line is split by ``split_command`` (no shlex, hence no ``re``). The deep monitor adds
-``ocfpy.openstack_auth`` and ``json``; start/stop add subprocess/psutil.
+``ocfpy_agents.openstack.auth`` and ``json``; start/stop add subprocess/psutil.
 
 Example (an agent)::
 
@@ -289,7 +289,7 @@ class OpenStackAPI(Agent):
 
     # -- checks ---------------------------------------------------------------------------------
     def validate_config(self):
-        from ocfpy.http import split_url
+        from ocfpy_agents.openstack.http import split_url
 
         for name in ("url", "healthcheck_url", "os_auth_url"):
             value = getattr(self, name)
@@ -657,7 +657,7 @@ class OpenStackAPI(Agent):
     # -- health -----------------------------------------------------------------------------------
     def health(self):
         """(rc, reason) of the unauthenticated check: (0, ""), (190, why) or (1, why)."""
-        from ocfpy import http
+        from ocfpy_agents.openstack import http
 
         url = self.health_url
         try:
@@ -688,7 +688,7 @@ class OpenStackAPI(Agent):
         """Credentials from the parameters, then the files (OCFError 5/2 on bad files)."""
         if "_creds" in self.__dict__:
             return self._creds
-        from ocfpy import openstack_auth as auth
+        from ocfpy_agents.openstack import auth
 
         given = self.invocation.params
         own = {
@@ -716,7 +716,7 @@ class OpenStackAPI(Agent):
             missing = "does not exist" in str(exc)
             self.fail(codes.ERR_INSTALLED if missing else codes.ERR_ARGS, f"credentials: {exc}")
         if creds.auth_url and creds.auth_url != own["auth_url"]:
-            from ocfpy.http import split_url
+            from ocfpy_agents.openstack.http import split_url
 
             try:        # from a file: the parameters were checked at validation
                 split_url(creds.auth_url)
@@ -732,7 +732,7 @@ class OpenStackAPI(Agent):
         return creds
 
     def token_client(self):
-        from ocfpy.openstack_auth import TokenClient
+        from ocfpy_agents.openstack.auth import TokenClient
 
         creds = self.credentials()
         run_dir = os.path.dirname(self.state_path("token"))
@@ -764,8 +764,8 @@ class OpenStackAPI(Agent):
 
     def deep_check(self):
         """(rc, reason): a token, then the service's authenticated call."""
-        from ocfpy import http
-        from ocfpy.openstack_auth import AuthError
+        from ocfpy_agents.openstack import http
+        from ocfpy_agents.openstack.auth import AuthError
 
         creds = self.credentials()
         if creds.method is None:
@@ -807,7 +807,7 @@ class OpenStackAPI(Agent):
 
     def call_api(self, token):
         """The service's cheap authenticated call (override for another shape)."""
-        from ocfpy import http
+        from ocfpy_agents.openstack import http
 
         path = self.api_check
         if "{project_id}" in path:
@@ -840,7 +840,7 @@ class OpenStackAPI(Agent):
         for what, path in wanted:
             directory = os.path.dirname(path)
             try:
-                fd = open_safe_dir(directory, create=True)
+                fd = open_directory(directory, create=True)
             except UnsafeFileError as exc:
                 self.fail(codes.ERR_PERM, f"{what} {path}: {exc.strerror}")
             except OSError as exc:
@@ -848,8 +848,8 @@ class OpenStackAPI(Agent):
             try:
                 problem = None
                 if what == "log_file":
-                    problem = unsafe_log_file(fd, os.path.basename(path), self.service_uid())
-                elif what == "pid" and _is_dir(fd, os.path.basename(path)):
+                    problem = unsafe_append_target(fd, os.path.basename(path), self.service_uid())
+                elif what == "pid" and _is_directory_at(fd, os.path.basename(path)):
                     problem = "is a directory"
             finally:
                 os.close(fd)
@@ -875,7 +875,7 @@ class OpenStackAPI(Agent):
         link, a FIFO or another user's file is not read (root would copy
         whatever it points to into the debug log, or block on the FIFO)."""
         try:
-            tail = read_log_tail(self.log_path, self.service_uid())
+            tail = read_tail(self.log_path, self.service_uid())
         except OSError as exc:
             self.log.warning("not reading the end of %s: %s", self.log_path, exc.strerror or exc)
             return
@@ -883,209 +883,35 @@ class OpenStackAPI(Agent):
         self.log.debug_text("\n".join(f"{self.log_path}: {line}" for line in lines_))
 
 
-# -- files root handles in the service user's directories ------------------------------------------
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_ELOOP, _ENOTDIR = 40, 20
-_S_IFMT, _S_IFDIR, _S_IFREG, _S_IFLNK, _S_ISVTX = 0o170000, 0o040000, 0o100000, 0o120000, 0o1000
+# -- files root handles in the service user's directories: ocfpy.files -------------------------
+from ocfpy.files import (open_directory, read_tail, remove_in_dir, root_only_file,  # noqa: E402
+                         unsafe_append_target)
 
 
-def _trusted_link(dir_st, link_st) -> bool:
-    """A symlink root may follow: root's own, in a directory of root's that
-    no other user can change (not group/other-writable, or sticky)."""
-    return link_st.st_uid == 0 and dir_st.st_uid == 0 and (
-        not dir_st.st_mode & 0o022 or bool(dir_st.st_mode & _S_ISVTX))
+def _is_directory_at(dir_fd, name) -> bool:
+    import stat
 
-
-def open_safe_dir(path: str, create: bool = False, mode: int = 0o755) -> int:
-    """A descriptor of the directory ``path``, reached component by
-    component without following a symlink that a non-root user could have
-    planted (root's own links in root's directories, like /var/run, are
-    followed); missing components are created (root's, ``mode``) when
-    ``create``. Raises ocfpy.files.UnsafeFileError naming the component.
-
-    ocfpy.files.open_directory refuses a symlink in the last component only:
-    in /var/log/keystone/a/b, keystone could turn ``a`` into a link to /etc.
-    """
-    from ocfpy.files import UnsafeFileError
-
-    parts = [p for p in os.path.abspath(path).split("/") if p]
-    done, links = [], 0
-    fd = os.open("/", _DIR_FLAGS)
     try:
-        while parts:
-            name = parts.pop(0)
-            here = "/" + "/".join(done + [name])
-            try:
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            except FileNotFoundError:
-                if not create:
-                    raise
-                try:
-                    os.mkdir(name, mode, dir_fd=fd)
-                except FileExistsError:
-                    pass
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if st.st_mode & _S_IFMT == _S_IFLNK:
-                if not _trusted_link(os.fstat(fd), st):
-                    raise UnsafeFileError(_ELOOP, f"{here} is a symlink that another user could "
-                                                  "have planted")
-                links += 1
-                if links > 40:
-                    raise UnsafeFileError(_ELOOP, f"{path}: too many levels of symlinks")
-                target = os.readlink(name, dir_fd=fd)
-                resolved = os.path.normpath(os.path.join("/" + "/".join(done), target, *parts))
-                parts, done = [p for p in resolved.split("/") if p], []
-                os.close(fd)
-                fd = -1
-                fd = os.open("/", _DIR_FLAGS)
-                continue
-            if st.st_mode & _S_IFMT != _S_IFDIR:
-                raise UnsafeFileError(_ENOTDIR, f"{here} is not a directory")
-            try:
-                sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
-            except OSError as exc:
-                if exc.errno in (_ELOOP, _ENOTDIR):     # swapped since the stat
-                    raise UnsafeFileError(exc.errno, f"{here} changed into a symlink") from None
-                raise
-            os.close(fd)
-            fd = sub
-            done.append(name)
-        return fd
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        raise
-
-
-def unsafe_log_file(dir_fd: int, name: str, uid: int):
-    """Why root must not open the existing log file ``name`` for the
-    service (ocfpy.files.open_append's rules), or None (absent or fine)."""
-    try:
-        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return None
-    kind = st.st_mode & _S_IFMT
-    if kind == _S_IFLNK:
-        return "is a symlink"
-    if kind != _S_IFREG:
-        return "is not a regular file"
-    if st.st_nlink != 1:
-        return f"has {st.st_nlink} hard links"
-    if st.st_uid != uid:
-        dir_st = os.fstat(dir_fd)
-        if not (st.st_uid == 0 and dir_st.st_uid == 0 and not dir_st.st_mode & 0o022):
-            return f"belongs to uid {st.st_uid}, not the service user's {uid}"
-    return None
-
-
-def _is_dir(dir_fd, name) -> bool:
-    try:
-        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode & _S_IFMT == _S_IFDIR
+        return stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
     except OSError:
         return False
 
 
-def read_log_tail(path: str, uid: int, size: int = 4096) -> bytes:
-    """The last ``size`` bytes of the service's log, read as root without
-    following a link or blocking on a FIFO; OSError (strerror says why) for
-    anything but a plain, singly linked file of the service user or root."""
-    fd_dir = open_safe_dir(os.path.dirname(path))
-    try:
-        fd = os.open(os.path.basename(path), _READ_FLAGS, dir_fd=fd_dir)
-    except OSError as exc:
-        if exc.errno == _ELOOP:
-            raise OSError(exc.errno, "it is a symlink") from None
-        raise
-    finally:
-        os.close(fd_dir)
-    try:
-        st = os.fstat(fd)
-        if st.st_mode & _S_IFMT != _S_IFREG:
-            raise OSError(1, "not a regular file")
-        if st.st_nlink != 1:
-            raise OSError(1, f"it has {st.st_nlink} hard links")
-        if st.st_uid not in (uid, 0):
-            raise OSError(1, f"it belongs to uid {st.st_uid}")
-        os.lseek(fd, max(0, st.st_size - size), os.SEEK_SET)
-        chunks, left = [], size
-        while left > 0:
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def read_pid(path):
-    """The pid in the pid file ``path``, or None: absent, garbage, or not a
-    plain file (the service user may own the directory: a symlink is not
-    followed, a FIFO never blocks the monitor)."""
-    try:
-        fd = os.open(path, _READ_FLAGS)
-    except (OSError, ValueError):
-        return None
-    try:
-        if os.fstat(fd).st_mode & _S_IFMT != _S_IFREG:
-            return None
-        text = os.read(fd, 64).split(b"\n", 1)[0].strip()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    pid = _ascii_number(text)
-    return pid if pid and pid > 0 else None
+    """The pid in the pid file ``path``, or None (see ocfpy.process.read_pidfile)."""
+    from ocfpy.process import read_pidfile
+
+    return read_pidfile(path)
 
 
 def remove_file(path) -> None:
-    """Unlink ``path`` (a pid file, a record) if it is there."""
+    """Unlink ``path`` (a root-owned record) if it is there."""
     if not path:
         return
     try:
         os.unlink(path)
     except (OSError, ValueError):
         pass
-
-
-def root_only_file(path) -> bool:
-    """Is ``path`` a plain file of root's in a directory only root can write
-    (so its content was written by root, not by a service user)?"""
-    try:
-        fd = open_safe_dir(os.path.dirname(path))
-    except (OSError, ValueError):
-        return False
-    try:
-        dir_st = os.fstat(fd)
-        st = os.stat(os.path.basename(path), dir_fd=fd, follow_symlinks=False)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return (dir_st.st_uid == 0 and not dir_st.st_mode & 0o022 and st.st_uid == 0
-            and st.st_mode & _S_IFMT == _S_IFREG)
-
-
-def remove_in_dir(path) -> None:
-    """Unlink the pid file ``path`` through its directory reached safely
-    (open_safe_dir): a symlink planted higher up in the service user's
-    directory never makes root delete a file elsewhere."""
-    if not path:
-        return
-    from ocfpy.files import UnsafeFileError
-
-    try:
-        fd = open_safe_dir(os.path.dirname(path))
-    except (UnsafeFileError, OSError, ValueError):
-        return
-    try:
-        os.unlink(os.path.basename(path), dir_fd=fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _ascii_number(text: bytes):
@@ -1130,7 +956,7 @@ def boot_id() -> str:
 
 def url_key(url):
     """"scheme://host:port" of a URL (what one service serves on a node), or None."""
-    from ocfpy.http import split_url
+    from ocfpy_agents.openstack.http import split_url
 
     try:
         scheme, host, port, _path = split_url(url or "")
@@ -1175,13 +1001,15 @@ def write_record(path, pid, *, argv, user, uid, pidfile, url, instance) -> None:
 def read_record(path):
     """The ProcessRecord in ``path``, or None: absent, malformed, or not a
     plain file of this agent's user that only it can write."""
+    import stat
+
     try:
-        fd = os.open(path, _READ_FLAGS)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except (OSError, ValueError):
         return None
     try:
         st = os.fstat(fd)
-        if st.st_mode & _S_IFMT != _S_IFREG or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
             return None
         data = os.read(fd, 1 << 20)
     except OSError:
@@ -1213,26 +1041,23 @@ def read_record(path):
 
 def describe_process(pid) -> str:
     """"program, user U" of a live process, for messages."""
-    from ocfpy.process import _owner
+    from ocfpy.process import argv_of, owner
 
-    base = f"/proc/{pid}"
-    try:
-        with open(f"{base}/cmdline", "rb") as fh:
-            args = fh.read().split(b"\0")
-        program = os.path.basename(args[0].decode("utf-8", "surrogateescape")) if args else "?"
-        return f"{program or '?'}, user {_owner(base)}"
-    except OSError:
+    args = argv_of(pid)
+    if args is None:
         return "gone"
+    program = os.path.basename(args[0]) if args else "?"
+    return f"{program or '?'}, user {owner(pid)}"
 
 
 def resembles(pid, programs, user) -> bool:
     """Does ``pid`` run one of ``programs`` (basenames; argv[0], argv[1] for
     an interpreted script, or its executable) as ``user``?"""
-    from ocfpy.process import _owner
+    from ocfpy.process import owner
 
     base = f"/proc/{pid}"
     try:
-        if _owner(base) != user:
+        if owner(pid) != user:
             return False
         with open(f"{base}/cmdline", "rb") as fh:
             args = [a.decode("utf-8", "surrogateescape") for a in fh.read().split(b"\0")[:2]]

@@ -20,7 +20,7 @@ URLs must be ASCII (RFC 3986: percent-encode anything else).
 
 Example::
 
-    from ocfpy import http
+    from ocfpy_agents.openstack import http
     r = http.request("GET", "http://127.0.0.1:5000/healthcheck", timeout=5)
     r.status, r.text()                       # (200, "OK")
     r = http.request("POST", url, json_body={"auth": ...}, timeout=5)

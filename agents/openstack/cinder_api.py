@@ -1,10 +1,10 @@
 """ocf:openstack:cinder-api — the Block Storage API (cinder-api).
 
-The shared implementation is ocfpy.openstack.OpenStackAPI; this file sets
+The shared implementation is ocfpy_agents.openstack.api.OpenStackAPI; this file sets
 cinder's defaults and its authenticated check.
 """
 
-from ocfpy.openstack import LONGDESC, OpenStackAPI, service_parameters
+from ocfpy_agents.openstack.api import LONGDESC, OpenStackAPI, service_parameters
 
 
 class CinderAPI(OpenStackAPI):
