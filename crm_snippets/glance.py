@@ -1,15 +1,15 @@
-"""glance-api (HA guide, Image service API), a single primitive as in the guide."""
+"""glance-api (HA guide, Image service API), a single primitive as in the guide;
+credentials from a file (see keystone.py)."""
 
 from ocfpy_snippets.basic import add_basic
+from ocfpy_snippets.keystone import auth_params
 from ocfpy.cib.model import Config, Op, Primitive
 
 
 def add_glance(cfg: Config) -> Config:
     cfg.add(Primitive(
         "p_glance-api", "ocf:openstack:glance-api",
-        params={"config": "/etc/glance/glance-api.conf", "os_password": "secretsecret",
-                "os_username": "admin", "os_tenant_name": "admin",
-                "os_auth_url": "http://10.0.0.11:5000/v2.0/"},
+        params={"config": "/etc/glance/glance-api.conf", **auth_params()},
         ops=[Op("monitor", "30s", timeout="30s")]))
     return cfg
 

@@ -11,9 +11,12 @@ Choices that make the result equal to our XML:
 * nodes are not created: pcs can only set attributes on nodes that exist
   (on a live cluster they do; on a file, seed the ``<nodes>`` section);
 * pcs refuses agents it cannot find (``crm_resource`` meta-data) unless
-  ``--force``: pass ``force="missing"`` to add it only for agents that are not
-  installed here (or whose meta-data pcs rejects, see
-  :func:`pcs_rejects_metadata`), or ``force=True`` for all.
+  ``--force``. ocfpy's agents need no ``--force`` (their meta-data is valid
+  OCF 1.1, which pcs checks); an agent that is not installed where pcs runs
+  (``systemd:haproxy`` on a machine without systemd) does: pass
+  ``force="missing"`` to add it only to the commands of agents not installed
+  here (the script names them in a comment), or ``force=True`` for all.
+  The default adds none, so pcs checks every parameter.
 
 Example::
 
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Callable, Iterable, List, Optional, Union
+from typing import Callable, Dict, Iterable, List, Optional, Union
 
 from ocfpy.cib.ids import assign_ids
 from ocfpy.cib.model import (
@@ -40,6 +43,7 @@ from ocfpy.cib.render_xml import DEFAULT_SCHEMA, Target
 ForceSpec = Union[bool, str, Iterable[str], Callable[[str], bool]]
 
 OCF_ROOT = os.environ.get("OCF_ROOT", "/usr/lib/ocf")
+SYSTEMD_RUNNING = "/run/systemd/system"
 _SYSTEMD_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system",
                  "/usr/lib/systemd/system")
 
@@ -53,33 +57,17 @@ def agent_installed(agent: str) -> bool:
     if parts[0] == "lsb":
         return os.path.exists(os.path.join("/etc/init.d", parts[1]))
     if parts[0] in ("systemd", "service"):
+        # a unit file is not enough: Pacemaker asks systemd itself, which must
+        # be running (PID 1; /run/systemd/system exists only then)
         unit = parts[1] if "." in parts[1] else parts[1] + ".service"
-        return any(os.path.exists(os.path.join(d, unit)) for d in _SYSTEMD_DIRS) or (
-            parts[0] == "service" and os.path.exists(os.path.join("/etc/init.d", parts[1])))
+        systemd = os.path.isdir(SYSTEMD_RUNNING) and any(
+            os.path.exists(os.path.join(d, unit)) for d in _SYSTEMD_DIRS)
+        return systemd or (parts[0] == "service"
+                           and os.path.exists(os.path.join("/etc/init.d", parts[1])))
     if parts[0] == "stonith":
         return any(os.path.exists(os.path.join(d, parts[1]))
                    for d in ("/usr/sbin", "/sbin", "/usr/bin"))
     return False
-
-
-def pcs_rejects_metadata(agent: str) -> bool:
-    """True for an installed ocfpy agent with a ``private`` parameter: pcs
-    (0.11) validates meta-data against its OCF RNG, which lacks the
-    ``private`` attribute that Pacemaker honours, and then needs --force.
-    Judged from the installed script and the agent's class (no subprocess)."""
-    parts = agent.split(":")
-    if parts[0] != "ocf" or len(parts) != 3:
-        return False
-    from ocfpy.install import MARKER, find
-
-    try:
-        with open(os.path.join(OCF_ROOT, "resource.d", parts[1], parts[2])) as fh:
-            if MARKER not in fh.read(4096):
-                return False
-        (info,) = find([parts[2]])
-    except (OSError, UnicodeDecodeError, KeyError, ValueError):
-        return False
-    return any(p.private for p in info.cls.parameter_list())
 
 
 def _force_pred(force: ForceSpec) -> Callable[[str], bool]:
@@ -88,7 +76,7 @@ def _force_pred(force: ForceSpec) -> Callable[[str], bool]:
     if force is False or force is None:
         return lambda agent: False
     if force == "missing":
-        return lambda agent: not agent_installed(agent) or pcs_rejects_metadata(agent)
+        return lambda agent: not agent_installed(agent)
     if callable(force):
         return force
     names = set(force)
@@ -112,6 +100,8 @@ class _Pcs(ScriptRenderer):
         super().__init__(config, target)
         self.force = force
         self.cmds: List[List[str]] = []
+        #: index in cmds -> the agents that made that command carry --force
+        self.forced: Dict[int, List[str]] = {}
 
     def op_args(self, op: Op) -> List[str]:
         return [op.name] + self.op_settings(op)
@@ -138,6 +128,7 @@ class _Pcs(ScriptRenderer):
         argv.append("--no-default-ops")
         if self.force(p.agent):
             argv.append("--force")
+            self.forced[len(self.cmds)] = [p.agent]
         self.cmds.append(argv)
         if p.utilization:
             self.cmds.append(["resource", "utilization", p.id] + _kv(p.utilization))
@@ -157,8 +148,10 @@ class _Pcs(ScriptRenderer):
             return
         self.group(c.child)
         argv = ["resource", verb, c.child.id, c.id] + _kv(c.meta)
-        if any(self.force(m.agent) for m in c.child.members):
+        forced = [m.agent for m in c.child.members if self.force(m.agent)]
+        if forced:
             argv.append("--force")
+            self.forced[len(self.cmds)] = forced
         self.cmds.append(argv)
 
     def rset(self, s: ResourceSet, with_action: bool) -> List[str]:
@@ -293,6 +286,11 @@ def render_pcs(config: Config, schema: str = DEFAULT_SCHEMA, force: ForceSpec = 
     """
     prefix = ["pcs"] + (["-f", cib_file] if cib_file else [])
     lines = ["#!/bin/sh", "# generated by ocfpy.cib; pcs 0.10+ syntax", "set -e"]
-    for argv in pcs_commands(config, schema, force):
+    renderer = _Pcs(config, Target(schema), _force_pred(force))
+    for i, argv in enumerate(renderer.build()):
+        if i in renderer.forced:
+            agents = ", ".join(sorted(set(renderer.forced[i])))
+            lines.append(f"# --force: {agents} not installed where this was rendered "
+                         f"(pcs cannot read its meta-data)")
         lines.append(" ".join(shlex.quote(a) for a in prefix + argv))
     return "\n".join(lines) + "\n"
