@@ -1,25 +1,48 @@
-"""Diff two models, element by element (by id or name), by meaning.
+"""What changes between two configurations, element by element, by meaning.
+
+Works on ``<configuration>`` XML (a live CIB, a CIB file, or a model
+rendered), so ``ocfpy cib diff`` and ``ocfpy cib apply --dry-run`` print the
+same thing. Elements are matched by what users name them by: a property, a
+default or a node attribute by name, a resource by id, a fencing level by
+target and index, a constraint by id or else by meaning (a constraint pcs
+created as ``order-A-B-mandatory`` equals the model's ``order-A-B``). Ids of
+nvpairs, operations, rules and sets are ignored.
+
+Each :class:`Change` is one line: ``+`` added, ``-`` removed, ``~`` changed,
+with what changed inside a resource or constraint. Values of parameters whose
+name says they are secret (``*password*``, ``*secret*``, ``*token*``) are
+shown as ``***``.
 
 Example::
 
     from ocfpy.cib.diff import diff_configs
     for change in diff_configs(old_cfg, new_cfg):
-        print(change)          # "+ resource 'vip'", "~ property 'stonith-enabled': ..."
+        print(change)   # "~ resource 'vip': param cidr_netmask: '24' -> '16'"
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional
+import re
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional, Tuple
+
+from lxml import etree
 
 from ocfpy.cib.canonical import _canon
 from ocfpy.cib.model import Config
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, to_configuration
 
+_SECRET_NAME = re.compile(r"pass(wd|word)?|secret|token", re.I)
+_ROLES = {"Master": "Promoted", "Slave": "Unpromoted"}
+
 
 @dataclass(frozen=True)
 class Change:
-    """``action`` is ``+`` (added), ``-`` (removed) or ``~`` (changed)."""
+    """``action`` is ``+`` (added), ``-`` (removed) or ``~`` (changed).
+
+    ``kind``: property, rsc_default, op_default, node-attribute,
+    node-utilization, resource, fencing-device, constraint, fencing-level.
+    """
 
     action: str
     kind: str
@@ -30,36 +53,218 @@ class Change:
         tail = f": {self.detail}" if self.detail else ""
         return f"{self.action} {self.kind} {self.key!r}{tail}"
 
+    def to_dict(self) -> dict:
+        return asdict(self)
 
-def _index(config: Config, schema: str) -> Dict[tuple, object]:
-    conf = to_configuration(config, schema)
-    out: Dict[tuple, object] = {}
+
+def is_secret_name(name: str) -> bool:
+    """True for parameter names whose values a diff must not print.
+
+    >>> is_secret_name("os_password"), is_secret_name("check_passwd_file")
+    (True, False)
+    """
+    return bool(_SECRET_NAME.search(name)) and not name.endswith("file")
+
+
+def _show(name: str, value: Optional[str]) -> str:
+    if value is None:
+        return "(unset)"
+    if is_secret_name(name) and value != "lrm://":
+        return "***"
+    return repr(value)
+
+
+def _nvpairs(el, tag) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for s in el.findall(tag):
+        for p in s.findall("nvpair"):
+            out[p.get("name")] = p.get("value", "")
+    return out
+
+
+def _op_key(op) -> str:
+    role = op.get("role")
+    key = f"op {op.get('name')} {op.get('interval', '0')}"
+    return key + (f" {_ROLES.get(role, role)}" if role else "")
+
+
+def _op_value(op) -> str:
+    attrs = {k: v for k, v in op.attrib.items() if k not in ("id", "name", "interval", "role")}
+    attrs.update({k: v for k, v in _nvpairs(op, "instance_attributes").items()})
+    attrs.update({f"meta {k}": v for k, v in _nvpairs(op, "meta_attributes").items()})
+    return " ".join(f"{k}={v}" for k, v in sorted(attrs.items())) or "(defaults)"
+
+
+def _flatten(el, prefix: str = "") -> Dict[str, Tuple[str, str]]:
+    """``{label: (name-for-masking, value)}`` of a resource or constraint."""
+    out: Dict[str, Tuple[str, str]] = {}
+    tag = el.tag
+    if tag == "primitive":
+        agent = ":".join(x for x in (el.get("class"), el.get("provider"), el.get("type")) if x)
+        out[prefix + "agent"] = ("agent", agent)
+        for kind, label in (("instance_attributes", "param"), ("meta_attributes", "meta"),
+                            ("utilization", "utilization")):
+            for k, v in _nvpairs(el, kind).items():
+                out[f"{prefix}{label} {k}"] = (k, v)
+        for op in el.findall("operations/op"):
+            out[prefix + _op_key(op)] = ("op", _op_value(op))
+    elif tag == "group":
+        out[prefix + "members"] = ("members", " ".join(p.get("id") for p in el.findall("primitive")))
+        for k, v in _nvpairs(el, "meta_attributes").items():
+            out[f"{prefix}meta {k}"] = (k, v)
+        for p in el.findall("primitive"):
+            out.update(_flatten(p, f"{prefix}{p.get('id')}: "))
+    elif tag in ("clone", "master"):
+        out[prefix + "kind"] = ("kind", "promotable clone" if tag == "master" else "clone")
+        for k, v in _nvpairs(el, "meta_attributes").items():
+            out[f"{prefix}meta {k}"] = (k, v)
+        for child in el:
+            if child.tag in ("primitive", "group"):
+                out[prefix + "child"] = ("child", child.get("id"))
+                out.update(_flatten(child, f"{prefix}{child.get('id')}: "))
+    else:  # constraints and anything else: attributes and sets
+        for k, v in el.attrib.items():
+            if k != "id":
+                out[prefix + k] = (k, _ROLES.get(v, v))
+        for i, s in enumerate(el.findall("resource_set")):
+            opts = " ".join(f"{k}={_ROLES.get(v, v)}" for k, v in sorted(s.attrib.items())
+                            if k != "id")
+            members = " ".join(r.get("id") for r in s.findall("resource_ref"))
+            out[f"{prefix}set {i + 1}"] = ("set", members + (f" ({opts})" if opts else ""))
+        for i, r in enumerate(el.findall("rule")):
+            out[f"{prefix}rule {i + 1}"] = ("rule", _rule_text(r))
+    return out
+
+
+def _rule_text(r) -> str:
+    parts = []
+    for e in r:
+        if not isinstance(e.tag, str):
+            continue
+        if e.tag == "expression":
+            bits = [e.get("attribute"), e.get("operation")]
+            if e.get("type"):
+                bits.append(e.get("type"))
+            if e.get("value") is not None:
+                bits.append(e.get("value"))
+            parts.append(" ".join(bits))
+        else:
+            parts.append(f"<{e.tag}>")
+    head = f"score={r.get('score', r.get('score-attribute', ''))}"
+    if r.get("role"):
+        head += f" role={_ROLES.get(r.get('role'), r.get('role'))}"
+    return head + " " + f" {r.get('boolean-op', 'and')} ".join(parts)
+
+
+def _detail(a, b) -> Optional[str]:
+    fa, fb = _flatten(a), _flatten(b)
+    bits = []
+    for label in sorted(set(fa) | set(fb)):
+        va, vb = fa.get(label), fb.get(label)
+        if va == vb:
+            continue
+        name = (va or vb)[0]
+        bits.append(f"{label}: {_show(name, va[1] if va else None)} -> "
+                    f"{_show(name, vb[1] if vb else None)}")
+    return "; ".join(bits) or None
+
+
+def _conf(xml) -> etree._Element:
+    if isinstance(xml, (str, bytes)):
+        xml = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+    conf = xml if xml.tag == "configuration" else xml.find("configuration")
+    if conf is None:
+        raise ValueError("no <configuration> element")
+    return conf
+
+
+def _values(conf) -> Dict[Tuple[str, str], str]:
+    out: Dict[Tuple[str, str], str] = {}
     for section, kind in (("crm_config", "property"), ("rsc_defaults", "rsc_default"),
                           ("op_defaults", "op_default")):
         for p in conf.findall(f"{section}/*/nvpair"):
-            out[(kind, p.get("name"))] = p.get("value")
+            out[(kind, p.get("name"))] = p.get("value", "")
     for n in conf.findall("nodes/node"):
-        out[("node", n.get("uname"))] = _canon(n)
-    for r in conf.findall("resources/*"):
-        out[("resource", r.get("id"))] = _canon(r)
-    for c in conf.findall("constraints/*"):
-        out[("constraint", c.get("id"))] = _canon(c)
+        uname = n.get("uname") or n.get("id")
+        for tag, kind in (("instance_attributes", "node-attribute"),
+                          ("utilization", "node-utilization")):
+            for k, v in _nvpairs(n, tag).items():
+                out[(kind, f"{uname} {k}")] = v
     for lv in conf.findall("fencing-topology/fencing-level"):
-        out[("fencing-level", f"{lv.get('target')}/{lv.get('index')}")] = lv.get("devices")
+        target = lv.get("target") or lv.get("target-pattern") or \
+            f"{lv.get('target-attribute')}={lv.get('target-value')}"
+        out[("fencing-level", f"{target}/{lv.get('index')}")] = lv.get("devices", "")
     return out
+
+
+def _resource_kind(el) -> str:
+    return "fencing-device" if el.tag == "primitive" and el.get("class") == "stonith" \
+        else "resource"
+
+
+def diff_configurations(old, new) -> List[Change]:
+    """Changes that turn configuration ``old`` into ``new`` (CIB XML text or
+    elements, whole ``<cib>`` or ``<configuration>``); [] when they mean the same."""
+    a, b = _conf(old), _conf(new)
+    out: List[Change] = []
+
+    va, vb = _values(a), _values(b)
+    for key in sorted(set(va) | set(vb)):
+        kind, name = key
+        shown = name.split(" ")[-1]
+        if key not in vb:
+            out.append(Change("-", kind, name))
+        elif key not in va:
+            out.append(Change("+", kind, name, _show(shown, vb[key])))
+        elif va[key] != vb[key]:
+            out.append(Change("~", kind, name,
+                              f"{_show(shown, va[key])} -> {_show(shown, vb[key])}"))
+
+    ra = {r.get("id"): r for r in a.findall("resources/*")}
+    rb = {r.get("id"): r for r in b.findall("resources/*")}
+    for rid in sorted(set(ra) | set(rb)):
+        if rid not in rb:
+            out.append(Change("-", _resource_kind(ra[rid]), rid))
+        elif rid not in ra:
+            out.append(Change("+", _resource_kind(rb[rid]), rid))
+        elif _canon(ra[rid]) != _canon(rb[rid]):
+            out.append(Change("~", _resource_kind(rb[rid]), rid, _detail(ra[rid], rb[rid])))
+
+    ca = {c.get("id"): c for c in a.findall("constraints/*")}
+    cb = {c.get("id"): c for c in b.findall("constraints/*")}
+    only_a = [i for i in ca if i not in cb]
+    only_b = [i for i in cb if i not in ca]
+    # the same constraint under another id is no change
+    canon_a: Dict[tuple, List[str]] = {}
+    for i in only_a:
+        canon_a.setdefault(_canon(ca[i]), []).append(i)
+    unmatched_b = []
+    for i in only_b:
+        same = canon_a.get(_canon(cb[i]))
+        if same:
+            same.pop(0)
+        else:
+            unmatched_b.append(i)
+    for i in sorted(i for ids in canon_a.values() for i in ids):
+        out.append(Change("-", "constraint", i, _constraint_summary(ca[i])))
+    for i in sorted(unmatched_b):
+        out.append(Change("+", "constraint", i, _constraint_summary(cb[i])))
+    for i in sorted(set(ca) & set(cb)):
+        if _canon(ca[i]) != _canon(cb[i]):
+            out.append(Change("~", "constraint", i, _detail(ca[i], cb[i])))
+
+    order = {"property": 0, "rsc_default": 1, "op_default": 2, "node-attribute": 3,
+             "node-utilization": 4, "fencing-device": 5, "resource": 6, "constraint": 7,
+             "fencing-level": 8}
+    out.sort(key=lambda c: (order.get(c.kind, 9), c.key, c.action))
+    return out
+
+
+def _constraint_summary(el) -> str:
+    f = _flatten(el)
+    return ", ".join(f"{k}={v[1]}" for k, v in f.items())
 
 
 def diff_configs(old: Config, new: Config, schema: str = DEFAULT_SCHEMA) -> List[Change]:
-    """Changes that turn ``old`` into ``new``; [] when they mean the same."""
-    a, b = _index(old, schema), _index(new, schema)
-    out: List[Change] = []
-    for key in sorted(set(a) | set(b)):
-        kind, name = key
-        if key not in b:
-            out.append(Change("-", kind, name))
-        elif key not in a:
-            out.append(Change("+", kind, name))
-        elif a[key] != b[key]:
-            detail = f"{a[key]} -> {b[key]}" if isinstance(a[key], str) else None
-            out.append(Change("~", kind, name, detail))
-    return out
+    """Changes that turn model ``old`` into model ``new``; [] when they mean the same."""
+    return diff_configurations(to_configuration(old, schema), to_configuration(new, schema))
