@@ -14,7 +14,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Dict, Union
+from typing import Dict, List, Optional, Union
 
 from lxml import etree
 
@@ -39,13 +39,21 @@ def _tri(v):
 
 
 class _Reader:
-    def __init__(self, strict: bool):
+    def __init__(self, strict: bool, skipped: Optional[List[str]] = None):
         self.strict = strict
+        self.skipped = skipped if skipped is not None else []
 
     def unsupported(self, what):
         if self.strict:
             raise ValueError(f"{what} is not covered by the ocfpy model: "
                              f"manage it outside ocfpy.cib or pass strict=False")
+        self.skipped.append(what)
+
+    def nv(self, el, tag) -> Dict[str, str]:
+        for s in el.findall(tag):
+            if s.find("rule") is not None:
+                self.unsupported(f"{tag} {s.get('id')!r} of {el.get('id')!r} with a rule")
+        return _nv(el, tag)
 
     def primitive(self, el) -> Primitive:
         if el.get("template"):
@@ -58,8 +66,8 @@ class _Reader:
                           role=o.get("role"), on_fail=o.get("on-fail"),
                           depth=int(depth) if depth is not None else None,
                           options={k: v for k, v in o.attrib.items() if k not in _OP_STD}))
-        kw = dict(params=_nv(el, "instance_attributes"), meta=_nv(el, "meta_attributes"),
-                  ops=ops, utilization=_nv(el, "utilization"))
+        kw = dict(params=self.nv(el, "instance_attributes"), meta=self.nv(el, "meta_attributes"),
+                  ops=ops, utilization=self.nv(el, "utilization"))
         if klass == "stonith":
             return FencingDevice(el.get("id"), "stonith:" + typ, **kw)
         agent = f"{klass}:{prov}:{typ}" if prov else f"{klass}:{typ}"
@@ -67,7 +75,7 @@ class _Reader:
 
     def group(self, el) -> Group:
         return Group(el.get("id"), [self.primitive(p) for p in el.findall("primitive")],
-                     meta=_nv(el, "meta_attributes"))
+                     meta=self.nv(el, "meta_attributes"))
 
     def resource(self, el):
         tag = el.tag
@@ -78,7 +86,7 @@ class _Reader:
         if tag in ("clone", "master"):
             child = el.find("primitive")
             child = self.primitive(child) if child is not None else self.group(el.find("group"))
-            return Clone(el.get("id"), child, meta=_nv(el, "meta_attributes"),
+            return Clone(el.get("id"), child, meta=self.nv(el, "meta_attributes"),
                          promotable=(tag == "master"))
         self.unsupported(f"<{tag} id={el.get('id')!r}>")
         return None
@@ -100,6 +108,8 @@ class _Reader:
                 continue
             exprs.append(Expression(e.get("attribute"), e.get("operation"), e.get("value"),
                                     type=e.get("type")))
+        if r.get("score-attribute"):
+            self.unsupported(f"rule {r.get('id')!r} with score-attribute")
         return Rule(exprs, score=r.get("score", "INFINITY"),
                     boolean_op=r.get("boolean-op", "and"), role=r.get("role"))
 
@@ -134,19 +144,27 @@ class _Reader:
         return None
 
 
-def read_cib(xml: Union[str, bytes, etree._Element], strict: bool = True) -> Config:
-    """Model of the configuration in a CIB (whole ``<cib>`` or ``<configuration>``)."""
+def read_cib(xml: Union[str, bytes, etree._Element], strict: bool = True,
+             skipped: Optional[List[str]] = None, all_nodes: bool = False) -> Config:
+    """Model of the configuration in a CIB (whole ``<cib>`` or ``<configuration>``).
+
+    With ``strict=False`` what the model does not cover is left out and
+    described in ``skipped`` (a list the caller passes). ``all_nodes`` keeps
+    nodes without attributes too (import does: the CIB lists them).
+    """
     if isinstance(xml, (str, bytes)):
         xml = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
     conf = xml if xml.tag == "configuration" else xml.find("configuration")
-    rd = _Reader(strict)
+    if conf is None:
+        raise ValueError("no <configuration> element: not a CIB")
+    rd = _Reader(strict, skipped)
     cfg = Config()
     for ps in conf.findall("crm_config/cluster_property_set"):
         for p in ps.findall("nvpair"):
             cfg.properties[p.get("name")] = p.get("value", "")
     for n in conf.findall("nodes/node"):
         attrs, util = _nv(n, "instance_attributes"), _nv(n, "utilization")
-        if attrs or util:
+        if attrs or util or all_nodes:
             cfg.nodes.append(Node(n.get("uname"), attrs, util,
                                   id=n.get("id") if n.get("id") != n.get("uname") else None))
     res = conf.find("resources")
@@ -167,8 +185,8 @@ def read_cib(xml: Union[str, bytes, etree._Element], strict: bool = True) -> Con
             continue
         cfg.fencing_levels.append(FencingLevel(lv.get("target"), int(lv.get("index")),
                                                lv.get("devices").split(","), id=lv.get("id")))
-    cfg.rsc_defaults = _nv(conf.find("rsc_defaults") if conf.find("rsc_defaults") is not None
-                           else etree.Element("x"), "meta_attributes")
-    cfg.op_defaults = _nv(conf.find("op_defaults") if conf.find("op_defaults") is not None
-                          else etree.Element("x"), "meta_attributes")
+    for tag in ("rsc_defaults", "op_defaults"):
+        sec = conf.find(tag)
+        values = rd.nv(sec, "meta_attributes") if sec is not None else {}
+        setattr(cfg, tag, values)
     return cfg
