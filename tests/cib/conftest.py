@@ -41,12 +41,26 @@ def empty_cib(path: Path, nodes=()) -> Path:
     return path
 
 
+#: providers of ocfpy's shipped agents
+OUR_PROVIDERS = ("ocf:ocfpy:", "ocf:openstack:")
+
+
+def forced_agents(argv):
+    """Agents named in a pcs command that carries --force."""
+    return [a for a in argv if ":" in a and a.split(":")[0] in ("ocf", "systemd", "lsb",
+                                                                 "service", "stonith")] \
+        if "--force" in argv else []
+
+
 def apply_pcs(cfg, path: Path, nodes=NODES) -> Path:
     """Build ``cfg`` into a fresh CIB file with ``pcs -f`` (--force only for
-    agents not installed here)."""
-    from ocfpy.cib.render_pcs import pcs_commands
+    agents not installed here, never for ocfpy's own)."""
+    from ocfpy.cib.render_pcs import agent_installed, pcs_commands
     empty_cib(path, nodes)
     for argv in pcs_commands(cfg, force="missing"):
+        forced = forced_agents(argv)
+        assert not any(a.startswith(OUR_PROVIDERS) for a in forced), argv
+        assert all(not agent_installed(a) for a in forced), argv
         p = subprocess.run(["pcs", "-f", str(path), *argv], capture_output=True, text=True)
         assert p.returncode == 0, f"pcs {argv}: {p.stderr}"
     return path
@@ -124,6 +138,41 @@ def snippet_paths():
     return sorted(p for p in SNIPPETS.glob("*.py") if not p.name.startswith("_"))
 
 
+def spec_paths():
+    """Every shipped spec: the Python snippets and the YAML guide configuration."""
+    return snippet_paths() + sorted(SNIPPETS.glob("*.yaml"))
+
+
+def spec_name(path: Path) -> str:
+    return path.stem if path.suffix == ".py" else f"{path.stem}_{path.suffix[1:]}"
+
+
+def ours_installed():
+    """Skip unless ocfpy's agents are installed in /usr/lib/ocf (``ocfpy install``)."""
+    from ocfpy.install import MARKER, discover
+    root = Path(os.environ.get("OCF_ROOT", "/usr/lib/ocf")) / "resource.d"
+    missing = []
+    for info in discover():
+        path = root / info.provider / info.name
+        try:
+            if MARKER not in path.read_text(errors="replace")[:4096]:
+                missing.append(str(path))
+        except OSError:
+            missing.append(str(path))
+    if missing:
+        pytest.skip(f"ocfpy's agents are not installed here ({missing[0]}...): "
+                    f"run .venv/bin/ocfpy install")
+    return discover()
+
+
+def cli(*args, input=None):
+    """Run ``ocfpy cib ARGS`` as a separate process (exit code, stdout, stderr)."""
+    import sys
+    return subprocess.run([sys.executable, "-c", "from ocfpy.cli import main; main(prog_name='ocfpy')", "cib",
+                           *map(str, args)], capture_output=True, text=True, input=input,
+                          cwd=str(ROOT))
+
+
 def load_snippet(name: str):
     from ocfpy.cib.spec import load_spec
     return load_spec(str(SNIPPETS / f"{name}.py"))
@@ -137,7 +186,7 @@ def built(tmp_path_factory):
     from ocfpy.cib.generate import generate
     from ocfpy.cib.spec import load_spec
     d = tmp_path_factory.mktemp("built")
-    cfgs = {p.stem: load_spec(str(p)) for p in snippet_paths()}
+    cfgs = {spec_name(p): load_spec(str(p)) for p in spec_paths()}
     cfgs["generated"] = generate(primitives=30, constraints=30)
 
     def one(item):

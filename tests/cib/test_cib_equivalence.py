@@ -1,12 +1,16 @@
-"""pcs script, crmsh script and our XML describe the same configuration."""
+"""pcs script, crmsh script and our XML describe the same configuration, for
+every shipped spec (the Python snippets and the YAML guide configuration) and a
+generated one. The pcs scripts carry --force only for agents this machine
+cannot have (systemd units without systemd), never for ocfpy's agents
+(conftest.apply_pcs checks each command)."""
 
 import pytest
 
 from ocfpy.cib.canonical import canonical, explain_difference
 
-from conftest import crm_verify, snippet_paths
+from conftest import crm_verify, spec_name, spec_paths
 
-NAMES = [p.stem for p in snippet_paths()] + ["generated"]
+NAMES = [spec_name(p) for p in spec_paths()] + ["generated"]
 
 
 @pytest.mark.parametrize("name", NAMES)
