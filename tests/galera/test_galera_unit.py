@@ -1,4 +1,4 @@
-"""Fast tests of the galera logic: ocfpy.mysql's pure functions, the
+"""Fast tests of the galera logic: ocfpy_agents.galera.wsrep's pure functions, the
 clustercheck verdicts, and ocf:ocfpy:galera on a fake cluster without any
 mariadbd (datadirs hold hand-written grastate.dat files; the binary is
 /bin/true, which start never runs when grastate.dat has a seqno)."""
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ocfpy import codes, mysql
-from ocfpy.clustercheck import NOT_SYNCED, READ_ONLY, SYNCED, evaluate
-from ocfpy.mysql import Candidate, Member
+from ocfpy import codes
+from ocfpy_agents.galera import server, wsrep
+from ocfpy_agents.galera.clustercheck import NOT_SYNCED, READ_ONLY, SYNCED, evaluate
+from ocfpy_agents.galera.wsrep import Candidate, Member
 from ocfpy.testing.driver import Driver
 from ocfpy.testing.fake import FakeCluster
 
@@ -33,141 +34,141 @@ safe_to_bootstrap: 0
 
 
 def test_grastate_after_a_crash_has_an_unknown_seqno():
-    st = mysql.parse_grastate(GRASTATE)
+    st = wsrep.parse_grastate(GRASTATE)
     assert (st.uuid, st.seqno, st.safe_to_bootstrap) == (
         "6d2c4a0e-e5cc-11f1-b0a1-06200d0f7db3", -1, False)
 
 
 def test_grastate_of_the_last_node_down_is_safe_to_bootstrap():
-    st = mysql.parse_grastate(GRASTATE.replace("-1", "42").replace("bootstrap: 0", "bootstrap: 1"))
+    st = wsrep.parse_grastate(GRASTATE.replace("-1", "42").replace("bootstrap: 0", "bootstrap: 1"))
     assert (st.seqno, st.safe_to_bootstrap) == (42, True)
 
 
 def test_garbled_or_empty_grastate_reads_as_unknown():
-    assert mysql.parse_grastate("seqno: lots\n") == mysql.GraState()
-    assert mysql.parse_grastate("") == mysql.GraState()
+    assert wsrep.parse_grastate("seqno: lots\n") == wsrep.GraState()
+    assert wsrep.parse_grastate("") == wsrep.GraState()
 
 
 def test_set_safe_to_bootstrap_changes_only_that_line():
-    text = mysql.set_safe_to_bootstrap(GRASTATE, True)
+    text = wsrep.set_safe_to_bootstrap(GRASTATE, True)
     assert "safe_to_bootstrap: 1" in text
     assert text.replace("safe_to_bootstrap: 1", "safe_to_bootstrap: 0") == GRASTATE
 
 
 def test_set_safe_to_bootstrap_adds_a_missing_line():
-    assert mysql.parse_grastate(mysql.set_safe_to_bootstrap("seqno: 3\n")).safe_to_bootstrap
+    assert wsrep.parse_grastate(wsrep.set_safe_to_bootstrap("seqno: 3\n")).safe_to_bootstrap
 
 
 def test_recovered_position_is_the_last_one_logged():
     log = ("2026-11-21 [Note] WSREP: Recovered position: aaaa-1:5\n"
            "noise\n2026-11-21 [Note] WSREP: Recovered position: bbbb-2:17\n")
-    assert mysql.parse_recovered_position(log) == ("bbbb-2", 17)
+    assert wsrep.parse_recovered_position(log) == ("bbbb-2", 17)
 
 
 def test_recover_log_without_a_position_gives_none():
-    assert mysql.parse_recovered_position("[Note] WSREP: Recovered position: garbage\n") is None
-    assert mysql.parse_recovered_position("") is None
+    assert wsrep.parse_recovered_position("[Note] WSREP: Recovered position: garbage\n") is None
+    assert wsrep.parse_recovered_position("") is None
 
 
 # --- addresses and names ---------------------------------------------------------------------------
 
 def test_gcomm_entries_may_carry_ports_and_ipv6():
-    members = mysql.parse_gcomm("gcomm://ctl1,10.0.0.2:4577,[fd00::3]:4567?pc.wait_prim=no")
+    members = wsrep.parse_gcomm("gcomm://ctl1,10.0.0.2:4577,[fd00::3]:4567?pc.wait_prim=no")
     assert members == [Member("ctl1"), Member("10.0.0.2", 4577), Member("fd00::3", 4567)]
 
 
 def test_bare_gcomm_is_an_empty_member_list():
-    assert mysql.parse_gcomm("gcomm://") == []
+    assert wsrep.parse_gcomm("gcomm://") == []
 
 
 @pytest.mark.parametrize("bad", ["ctl1,ctl2", "gcomm://a,a", "gcomm://a:99999", "gcomm://[fd00::1"])
 def test_malformed_gcomm_is_refused(bad):
     with pytest.raises(ValueError):
-        mysql.parse_gcomm(bad)
+        wsrep.parse_gcomm(bad)
 
 
 @pytest.mark.parametrize("text", ["ctl1:10.0.0.1;ctl2:10.0.0.2", "ctl1:10.0.0.1, ctl2:10.0.0.2",
                                   "ctl1:10.0.0.1 ctl2:10.0.0.2", "ctl1:10.0.0.1;ctl2:10.0.0.2;"])
 def test_host_map_accepts_every_separator_seen_in_the_wild(text):
-    assert mysql.parse_host_map(text) == {"ctl1": Member("10.0.0.1"), "ctl2": Member("10.0.0.2")}
+    assert wsrep.parse_host_map(text) == {"ctl1": Member("10.0.0.1"), "ctl2": Member("10.0.0.2")}
 
 
 def test_host_map_entries_may_carry_ports():
-    assert mysql.parse_host_map("n1:127.0.0.1:4567")["n1"] == Member("127.0.0.1", 4567)
+    assert wsrep.parse_host_map("n1:127.0.0.1:4567")["n1"] == Member("127.0.0.1", 4567)
 
 
 @pytest.mark.parametrize("bad", ["ctl1", "ctl1:", "ctl1:a;ctl1:b"])
 def test_malformed_host_map_is_refused(bad):
     with pytest.raises(ValueError):
-        mysql.parse_host_map(bad)
+        wsrep.parse_host_map(bad)
 
 
 def test_ctl1_never_matches_ctl10():
-    members = mysql.parse_gcomm("gcomm://ctl10,ctl1")
-    assert mysql.member_of_node("ctl1", members, {}) == 1
-    assert mysql.member_of_node("ctl10", members, {}) == 0
-    assert mysql.member_of_node("ctl", members, {}) is None
+    members = wsrep.parse_gcomm("gcomm://ctl10,ctl1")
+    assert wsrep.member_of_node("ctl1", members, {}) == 1
+    assert wsrep.member_of_node("ctl10", members, {}) == 0
+    assert wsrep.member_of_node("ctl", members, {}) is None
 
 
 def test_short_node_name_does_not_match_an_fqdn_entry():
-    members = mysql.parse_gcomm("gcomm://ctl1.example.com")
-    assert mysql.member_of_node("ctl1", members, {}) is None
+    members = wsrep.parse_gcomm("gcomm://ctl1.example.com")
+    assert wsrep.member_of_node("ctl1", members, {}) is None
 
 
 def test_node_names_match_hosts_case_insensitively():
-    assert mysql.member_of_node("CTL1", mysql.parse_gcomm("gcomm://ctl1:4567"), {}) == 0
+    assert wsrep.member_of_node("CTL1", wsrep.parse_gcomm("gcomm://ctl1:4567"), {}) == 0
 
 
 def test_host_port_entries_on_one_host_are_told_apart_by_port():
-    members = mysql.parse_gcomm("gcomm://127.0.0.1:4567,127.0.0.1:4577")
-    hmap = mysql.parse_host_map("n1:127.0.0.1:4567;n2:127.0.0.1:4577")
-    assert [mysql.member_of_node(n, members, hmap) for n in ("n1", "n2")] == [0, 1]
-    assert mysql.member_nodes(members, hmap) == ["n1", "n2"]
+    members = wsrep.parse_gcomm("gcomm://127.0.0.1:4567,127.0.0.1:4577")
+    hmap = wsrep.parse_host_map("n1:127.0.0.1:4567;n2:127.0.0.1:4577")
+    assert [wsrep.member_of_node(n, members, hmap) for n in ("n1", "n2")] == [0, 1]
+    assert wsrep.member_nodes(members, hmap) == ["n1", "n2"]
 
 
 def test_a_map_without_port_on_a_shared_host_is_ambiguous():
-    members = mysql.parse_gcomm("gcomm://127.0.0.1:4567,127.0.0.1:4577")
+    members = wsrep.parse_gcomm("gcomm://127.0.0.1:4567,127.0.0.1:4577")
     with pytest.raises(ValueError):
-        mysql.member_of_node("n1", members, mysql.parse_host_map("n1:127.0.0.1"))
+        wsrep.member_of_node("n1", members, wsrep.parse_host_map("n1:127.0.0.1"))
 
 
 def test_default_port_matches_an_entry_without_port():
-    members = mysql.parse_gcomm("gcomm://10.0.0.1")
-    assert mysql.member_of_node("n1", members, mysql.parse_host_map("n1:10.0.0.1:4567")) == 0
+    members = wsrep.parse_gcomm("gcomm://10.0.0.1")
+    assert wsrep.member_of_node("n1", members, wsrep.parse_host_map("n1:10.0.0.1:4567")) == 0
 
 
 def test_unmapped_members_are_named_by_their_host():
-    members = mysql.parse_gcomm("gcomm://10.0.0.1,ctl2:4567")
-    assert mysql.member_nodes(members, mysql.parse_host_map("ctl1:10.0.0.1")) == ["ctl1", "ctl2"]
+    members = wsrep.parse_gcomm("gcomm://10.0.0.1,ctl2:4567")
+    assert wsrep.member_nodes(members, wsrep.parse_host_map("ctl1:10.0.0.1")) == ["ctl1", "ctl2"]
 
 
 # --- the election -----------------------------------------------------------------------------------
 
 def test_safe_to_bootstrap_wins_before_the_others_publish():
-    assert mysql.elect([Candidate("a", None), Candidate("b", 3, safe=True), Candidate("c", None)]) \
+    assert wsrep.elect([Candidate("a", None), Candidate("b", 3, safe=True), Candidate("c", None)]) \
         == ("b", "safe_to_bootstrap")
 
 
 def test_several_safe_nodes_go_to_the_first_listed():
-    assert mysql.elect([Candidate("a", 1), Candidate("b", 9, safe=True), Candidate("c", 9, safe=True)])[0] == "b"
+    assert wsrep.elect([Candidate("a", 1), Candidate("b", 9, safe=True), Candidate("c", 9, safe=True)])[0] == "b"
 
 
 def test_nobody_wins_while_a_member_has_not_published():
-    winner, why = mysql.elect([Candidate("a", 5), Candidate("b", None)])
+    winner, why = wsrep.elect([Candidate("a", 5), Candidate("b", None)])
     assert winner is None and "b" in why
 
 
 def test_highest_seqno_wins_over_list_order():
-    assert mysql.elect([Candidate("a", 5), Candidate("b", 9), Candidate("c", 7)])[0] == "b"
+    assert wsrep.elect([Candidate("a", 5), Candidate("b", 9), Candidate("c", 7)])[0] == "b"
 
 
 def test_ties_go_to_the_first_listed():
-    assert mysql.elect([Candidate("a", 5), Candidate("b", 9), Candidate("c", 9)])[0] == "b"
+    assert wsrep.elect([Candidate("a", 5), Candidate("b", 9), Candidate("c", 9)])[0] == "b"
 
 
 def test_unknown_seqno_counts_as_zero():
-    assert mysql.elect([Candidate("a", -1), Candidate("b", 0)])[0] == "a"
-    assert mysql.elect([Candidate("a", -1), Candidate("b", 1)])[0] == "b"
+    assert wsrep.elect([Candidate("a", -1), Candidate("b", 0)])[0] == "a"
+    assert wsrep.elect([Candidate("a", -1), Candidate("b", 1)])[0] == "b"
 
 
 # --- credentials and clustercheck verdicts ------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_unknown_seqno_counts_as_zero():
 def test_credentials_files_in_three_formats(tmp_path, text, expected):
     path = tmp_path / "cred"
     path.write_text(text)
-    assert mysql.read_credentials(str(path)) == expected
+    assert server.read_credentials(str(path)) == expected
 
 
 def _st(cluster="Primary", state="4", read_only="OFF"):
@@ -452,7 +453,7 @@ HEAVY = ("pymysql", "psutil", "click", "lxml", "pyroute2", "dataclasses", "typin
 
 
 def test_meta_data_imports_no_heavy_module():
-    mods = _imported("import sys, io; from ocfpy_agents.galera import Galera; "
+    mods = _imported("import sys, io; from ocfpy_agents.galera.agent import Galera; "
                      "Galera.run(['galera', 'meta-data'], stdout=io.StringIO()); "
                      f"print(' '.join(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
     assert mods == set()
@@ -461,7 +462,7 @@ def test_meta_data_imports_no_heavy_module():
 def test_a_probe_of_a_stopped_node_imports_no_heavy_module(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(1, 1, 1))
     env = bed.driver.environ("monitor", "node1", instance=0)
-    code = ("import sys, io; from ocfpy_agents.galera import Galera; "
+    code = ("import sys, io; from ocfpy_agents.galera.agent import Galera; "
             f"rc = Galera.run(['galera', 'monitor'], environ={env!r}, stderr=io.StringIO()); "
             "assert rc == 7, rc; "
             f"print(' '.join(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
@@ -494,7 +495,7 @@ def test_parallel_scheduler_reaches_the_same_roles_as_the_serial_one(tmp_path):
 def _galera_agent(action="monitor", timeout_ms="30000"):
     from ocfpy.testing.fake import MemoryCrm
     from ocfpy.environment import Invocation
-    from ocfpy_agents.galera import Galera
+    from ocfpy_agents.galera.agent import Galera
 
     env = {"OCF_RESOURCE_INSTANCE": "galera", "OCF_ROOT": "/usr/lib/ocf",
            "OCF_RESKEY_CRM_meta_timeout": timeout_ms, "OCF_RESKEY_CRM_meta_interval": "10000"}
@@ -503,7 +504,7 @@ def _galera_agent(action="monitor", timeout_ms="30000"):
 
 def test_status_query_of_a_dead_mariadbd_stops_waiting_at_once(mocker):
     agent = _galera_agent()
-    status = mocker.patch.object(agent, "status", side_effect=mysql.MysqlError("socket gone"))
+    status = mocker.patch.object(agent, "status", side_effect=server.MysqlError("socket gone"))
     mocker.patch.object(agent, "mysqld_pid", return_value=None)
     assert agent._status_with_grace() == (None, False)
     assert status.call_count == 1      # not retried for MONITOR_GRACE seconds
@@ -511,7 +512,7 @@ def test_status_query_of_a_dead_mariadbd_stops_waiting_at_once(mocker):
 
 def test_status_query_of_a_live_but_silent_mariadbd_is_retried(mocker):
     agent = _galera_agent(timeout_ms="4000")   # a short grace keeps the test short
-    status = mocker.patch.object(agent, "status", side_effect=mysql.MysqlError("busy"))
+    status = mocker.patch.object(agent, "status", side_effect=server.MysqlError("busy"))
     mocker.patch.object(agent, "mysqld_pid", return_value=4242)
     assert agent._status_with_grace() == (None, False)
     assert status.call_count > 1
@@ -610,7 +611,7 @@ def test_a_symlink_planted_as_grastate_dat_ocfpy_does_not_give_the_mysql_user_a_
     st = os.lstat(grastate)
     assert grastate.is_file() and not grastate.is_symlink()
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (mysql_pw.pw_uid, mysql_pw.pw_gid, 0o660)
-    assert mysql.parse_grastate(grastate.read_text()).safe_to_bootstrap
+    assert wsrep.parse_grastate(grastate.read_text()).safe_to_bootstrap
 
 
 ROOT_GRASTATE = "uuid: 99999999-dead-beef-0000-000000000000\nseqno: 9\nsafe_to_bootstrap: 0\n"
@@ -706,7 +707,7 @@ def test_a_new_directory_swapped_for_a_symlink_is_not_handed_to_the_mysql_user(t
     st = os.stat(rootdir)
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (0, 0, 0o700)
     assert res.rc == codes.ERR_GENERIC, res.stderr
-    assert "not a plain directory" in _one_reason(res)
+    assert "symlink" in _one_reason(res)
 
 
 # --- what mariadbd and its helpers inherit --------------------------------------------------------
@@ -757,19 +758,19 @@ NON_LATIN1_PW = "pässwörd-€-密码"
 
 
 def test_a_password_outside_latin1_goes_to_the_server_not_into_an_encoding_error(tmp_path):
-    with pytest.raises(mysql.UnreachableError):           # nothing listens: the client got that far
-        mysql.query_status(str(tmp_path / "no.sock"), "check", NON_LATIN1_PW, timeout=1)
+    with pytest.raises(server.UnreachableError):           # nothing listens: the client got that far
+        server.query_status(str(tmp_path / "no.sock"), "check", NON_LATIN1_PW, timeout=1)
 
 
 def test_a_password_that_was_not_utf8_goes_as_its_original_bytes():
     raw = b"pw-\xe9\xff"
-    assert mysql._wire(raw.decode("utf-8", "surrogateescape")) == raw
-    assert mysql._wire(NON_LATIN1_PW) == NON_LATIN1_PW.encode("utf-8")
+    assert server._wire(raw.decode("utf-8", "surrogateescape")) == raw
+    assert server._wire(NON_LATIN1_PW) == NON_LATIN1_PW.encode("utf-8")
 
 
 def _running_monitor(bed, mocker, **params):
     """A promoted monitor on node1 that finds "its" mariadbd running (none answers)."""
-    from ocfpy_agents.galera import Galera
+    from ocfpy_agents.galera.agent import Galera
 
     mocker.patch.object(Galera, "mysqld_pid", return_value=os.getpid())
     return bed.run("monitor", "node1", instance=0, interval=10, timeout=4,
@@ -818,7 +819,7 @@ def test_every_value_read_from_a_password_file_is_hidden_before_it_is_returned(t
     path = tmp_path / "pw"
     path.write_text(text)
     seen = []
-    assert set(mysql.read_credentials(str(path), hide=seen.append)) - {None} == set(values)
+    assert set(server.read_credentials(str(path), hide=seen.append)) - {None} == set(values)
     assert seen == values
 
 
@@ -907,7 +908,7 @@ LIFE_CYCLE = [("validate-all", {}), ("start", {}), ("monitor", {}),
 
 
 def _galera_parameters():
-    from ocfpy_agents.galera import Galera
+    from ocfpy_agents.galera.agent import Galera
 
     return [p.name for p in Galera.parameter_list()]
 

@@ -2,7 +2,7 @@
 
 Reads like its meta-data: parameters and actions first, short actions below;
 the decisions (grastate.dat, recovered positions, address mapping, the
-bootstrap election) are pure functions in :mod:`ocfpy.mysql`.
+bootstrap election) are pure functions in :mod:`ocfpy_agents.galera.wsrep`.
 
 Roles:
 - Stopped: mariadbd not running, nothing published.
@@ -12,7 +12,7 @@ Roles:
 - Promoted: mariadbd running, Primary and Synced (or donor); the node
   publishes ``<rsc>-primary`` (the cluster state UUID) for the others.
 
-Hot path: monitor imports ocfpy's core and :mod:`ocfpy.mysql` (``os`` only);
+Hot path: monitor imports ocfpy's core and :mod:`ocfpy_agents.galera.wsrep` (``os`` only);
 pymysql only when mariadbd is running, psutil only to stop it. meta-data
 imports neither.
 """
@@ -20,7 +20,8 @@ imports neither.
 import errno
 import os
 
-from ocfpy import codes, mysql
+from ocfpy import codes
+from ocfpy_agents.galera import server, wsrep
 from ocfpy.agent import Action, Agent
 from ocfpy.parameters import Boolean, Path, String, User
 
@@ -47,7 +48,7 @@ class GcommAddress(String):
     """``gcomm://host[:port],...`` with at least one member."""
 
     def parse(self, raw):
-        members = mysql.parse_gcomm(raw)
+        members = wsrep.parse_gcomm(raw)
         if not members:
             raise ValueError("lists no member (gcomm:// alone is a bootstrap, not a cluster)")
         return raw.strip()
@@ -57,7 +58,7 @@ class HostMap(String):
     """``node:host[:port];node:host[:port]`` (``;``, ``,`` or spaces between entries)."""
 
     def parse(self, raw):
-        mysql.parse_host_map(raw)
+        wsrep.parse_host_map(raw)
         return raw.strip()
 
 
@@ -171,11 +172,11 @@ itself) and the client_binary parameter (no client is run)."""
                 self.fail(codes.ERR_CONFIGURED, f"parameter additional_parameters: {exc} "
                                                 "(the value is split like a shell would)")
         for node, addr in self.host_map.items():
-            if not any(mysql.address_matches(addr, m) for m in self.members):
+            if not any(wsrep.address_matches(addr, m) for m in self.members):
                 self.fail(codes.ERR_CONFIGURED, f"parameter cluster_host_map: {node}:{addr} "
                                                 "is not in wsrep_cluster_address")
         try:
-            nodes = mysql.member_nodes(self.members, self.host_map)
+            nodes = wsrep.member_nodes(self.members, self.host_map)
         except ValueError as exc:
             self.fail(codes.ERR_CONFIGURED, f"parameter cluster_host_map: {exc}")
         for node in nodes:
@@ -186,7 +187,7 @@ itself) and the client_binary parameter (no client is run)."""
 
     def validate_node(self):
         try:
-            if mysql.member_of_node(self.node, self.members, self.host_map) is None:
+            if wsrep.member_of_node(self.node, self.members, self.host_map) is None:
                 self.fail(codes.ERR_ARGS, f"node {self.node} is not in wsrep_cluster_address "
                                           "(add it, or map it with cluster_host_map)")
         except ValueError as exc:
@@ -219,15 +220,15 @@ itself) and the client_binary parameter (no client is run)."""
     # -- derived values -----------------------------------------------------------------------
     @property
     def members(self) -> list:
-        return mysql.parse_gcomm(self.wsrep_cluster_address)
+        return wsrep.parse_gcomm(self.wsrep_cluster_address)
 
     @property
     def host_map(self) -> dict:
-        return mysql.parse_host_map(self.cluster_host_map or "")
+        return wsrep.parse_host_map(self.cluster_host_map or "")
 
     @property
     def member_names(self) -> list:
-        return mysql.member_nodes(self.members, self.host_map)
+        return wsrep.member_nodes(self.members, self.host_map)
 
     @property
     def node(self) -> str:
@@ -336,7 +337,7 @@ itself) and the client_binary parameter (no client is run)."""
         try:
             with open(self.state_path("state"), encoding="utf-8", errors="replace") as fh:
                 uuid, seqno, safe, no_gra = fh.read().split()
-            return mysql.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
+            return wsrep.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
         except (OSError, ValueError):
             return None
 
@@ -546,7 +547,7 @@ itself) and the client_binary parameter (no client is run)."""
         # mariadbd wrote the log as the mysql user: read it without following anything planted
         found_log = self._read_datadir_file(log_name)
         text = found_log[0] if found_log is not None else ""
-        found = mysql.parse_recovered_position(text)
+        found = wsrep.parse_recovered_position(text)
         if found is None and "WSREP: disabled" in text:
             self._unlink_in_datadir(log_name)
             self.fail(codes.ERR_INSTALLED, f"{self.config} does not enable Galera (wsrep_on=ON "
@@ -563,13 +564,13 @@ itself) and the client_binary parameter (no client is run)."""
         when its seqno is unknown and the datadir holds data."""
         found = self._read_datadir_file("grastate.dat")
         if found is None:
-            state, no_grastate = mysql.GraState(), True
+            state, no_grastate = wsrep.GraState(), True
         else:
-            state, no_grastate = mysql.parse_grastate(found[0]), False
+            state, no_grastate = wsrep.parse_grastate(found[0]), False
         if state.seqno < 0 and os.path.exists(os.path.join(self.datadir, "ibdata1")):
             uuid, seqno = self._recover_position()
             self.log.info("recovered position %s:%d", uuid, seqno)
-            if uuid != mysql.ZERO_UUID:
+            if uuid != wsrep.ZERO_UUID:
                 state.uuid = uuid
             state.seqno = seqno
         return state, no_grastate
@@ -629,7 +630,7 @@ itself) and the client_binary parameter (no client is run)."""
         argv.append(f"--wsrep-cluster-address={self.wsrep_cluster_address}")
         if bootstrap:
             argv.append("--wsrep-new-cluster")
-        if state is not None and state.uuid != mysql.ZERO_UUID and state.seqno >= 0:
+        if state is not None and state.uuid != wsrep.ZERO_UUID and state.seqno >= 0:
             argv.append(f"--wsrep_start_position={state.uuid}:{state.seqno}")
         if self.additional_parameters:
             argv += shlex.split(self.additional_parameters)
@@ -664,7 +665,7 @@ itself) and the client_binary parameter (no client is run)."""
         if self.check_passwd_file:
             path = self.check_passwd_file
             try:
-                file_user, password = mysql.read_credentials(path, hide=self.log.hide)
+                file_user, password = server.read_credentials(path, hide=self.log.hide)
             except OSError as exc:
                 if exc.errno in (errno.EILSEQ, errno.EFBIG):
                     self.fail(codes.ERR_CONFIGURED, f"check_passwd_file {path}: {exc.strerror} "
@@ -680,15 +681,15 @@ itself) and the client_binary parameter (no client is run)."""
         """The server's wsrep status; OCFError(ERR_CONFIGURED) when access is denied."""
         user, password = self.credentials()
         try:
-            return mysql.query_status(self.socket, user, password, timeout=timeout)
-        except mysql.CredentialsError:
+            return server.query_status(self.socket, user, password, timeout=timeout)
+        except server.CredentialsError:
             self.fail(codes.ERR_CONFIGURED, f"check_user {user}: access denied (check "
                                             "check_passwd_file / check_passwd)")
 
     @staticmethod
     def _healthy(st) -> bool:
         # a donor serves a state transfer: healthy, failing it would kill the transfer
-        return mysql.is_primary(st) and st.get("wsrep_local_state") in ("2", "4")
+        return server.is_primary(st) and st.get("wsrep_local_state") in ("2", "4")
 
     @staticmethod
     def _describe(st) -> str:
@@ -720,7 +721,7 @@ itself) and the client_binary parameter (no client is run)."""
         for node in self.member_names:
             if node == self.node and saved is not None:
                 state = saved[0]
-                cands.append(mysql.Candidate(node, state.seqno, state.safe_to_bootstrap, state.uuid))
+                cands.append(wsrep.Candidate(node, state.seqno, state.safe_to_bootstrap, state.uuid))
                 continue
             seq = self._get("last-committed", node)
             try:
@@ -728,8 +729,8 @@ itself) and the client_binary parameter (no client is run)."""
             except ValueError:
                 seqno = None
             safe = seqno is not None and self._get("safe-to-bootstrap", node) == "1"
-            cands.append(mysql.Candidate(node, seqno, safe))
-        return mysql.elect(cands)
+            cands.append(wsrep.Candidate(node, seqno, safe))
+        return wsrep.elect(cands)
 
     def arrange_promotion(self):
         """Unpromoted, mariadbd stopped: ask to be promoted when a Primary
@@ -834,11 +835,11 @@ itself) and the client_binary parameter (no client is run)."""
         if found is None:
             return
         text, st = found
-        if mysql.parse_grastate(text).safe_to_bootstrap:
+        if wsrep.parse_grastate(text).safe_to_bootstrap:
             return
         path = os.path.join(self._datadir_real(), "grastate.dat")
         try:
-            replace_file(path, mysql.set_safe_to_bootstrap(text, True), uid=st.st_uid,
+            replace_file(path, wsrep.set_safe_to_bootstrap(text, True), uid=st.st_uid,
                          gid=st.st_gid, mode=st.st_mode & 0o666)
         except OSError as exc:
             self.fail(codes.ERR_GENERIC, f"cannot set safe_to_bootstrap in {path}: "
@@ -860,10 +861,10 @@ itself) and the client_binary parameter (no client is run)."""
                                              + (f" (see {self.log_file})" if self.log_file else ""))
             try:
                 st = self.status(timeout=min(5.0, max(0.5, wait.remaining())))
-            except mysql.MysqlError as exc:
+            except server.MysqlError as exc:
                 last = str(exc)
             else:
-                if mysql.is_synced(st):
+                if server.is_synced(st):
                     return st
                 last = self._describe(st)
             if wait.expired:
@@ -944,7 +945,7 @@ itself) and the client_binary parameter (no client is run)."""
         while True:
             try:
                 st = self.status(timeout=min(5.0, max(0.5, grace.remaining())))
-            except mysql.MysqlError as exc:
+            except server.MysqlError as exc:
                 self.log.info("status query failed: %s", exc)
                 st = None
             if st is not None and self._healthy(st):
@@ -952,7 +953,7 @@ itself) and the client_binary parameter (no client is run)."""
             if st is None and self.mysqld_pid() is None:
                 return None, False      # died: no point waiting out the grace period
             if (st is not None and self.two_node_mode and not bootstrapped
-                    and not mysql.is_primary(st) and st.get("wsrep_cluster_size") == "1"):
+                    and not server.is_primary(st) and st.get("wsrep_cluster_size") == "1"):
                 bootstrapped = self._regain_primary()
                 continue
             if grace.expired:
@@ -966,13 +967,13 @@ itself) and the client_binary parameter (no client is run)."""
         user, password = self.credentials()
         self.log.warning("two_node_mode: alone and non-Primary, setting pc.bootstrap=YES")
         try:
-            conn = mysql.connect(self.socket, user, password, timeout=5)
+            conn = server.connect(self.socket, user, password, timeout=5)
             try:
                 with conn.cursor() as cur:
                     cur.execute("SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'")
             finally:
                 conn.close()
-        except (mysql.MysqlError, pymysql.err.MySQLError) as exc:
+        except (server.MysqlError, pymysql.err.MySQLError) as exc:
             self.log.error("pc.bootstrap failed: %s", exc)
         return True
 

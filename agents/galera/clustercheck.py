@@ -41,7 +41,7 @@ Robustness (anyone who can reach the port can connect):
   the number of requests, so checks never load the database;
 - the ``Server`` header is the constant ``ocfpy-clustercheck``.
 
-Credentials come from a file (see :func:`ocfpy.mysql.read_credentials`: a
+Credentials come from a file (see :func:`ocfpy.server.read_credentials`: a
 my.cnf ``[client]`` file, the guide's ``/etc/sysconfig/clustercheck``, or a
 plain password file), never from the command line. The file is read again at
 each status query (so it can be rotated). A file that cannot be read or is
@@ -73,7 +73,7 @@ from typing import Callable, Optional
 
 import click
 
-from ocfpy import mysql
+from ocfpy_agents.galera import server, wsrep
 
 __all__ = ["CheckConfig", "CredentialsProblem", "evaluate", "check", "diagnose", "StatusCache",
            "CheckServer", "make_server", "clustercheck", "SYNCED", "NOT_SYNCED", "READ_ONLY",
@@ -123,7 +123,7 @@ def evaluate(status: Optional[dict], available_when_donor: bool = False,
     ...           "read_only": "OFF"})
     (200, 'Galera cluster node is synced.')
     """
-    if not status or not mysql.is_primary(status):
+    if not status or not server.is_primary(status):
         return 503, NOT_SYNCED
     state = status.get("wsrep_local_state")
     if not (state == "4" or (state == "2" and available_when_donor)):
@@ -140,7 +140,7 @@ def _credentials(cfg: CheckConfig) -> tuple:
         return cfg.user, ""
     path = cfg.credentials
     try:
-        file_user, password = mysql.read_credentials(path)
+        file_user, password = server.read_credentials(path)
     except UnicodeDecodeError:
         raise CredentialsProblem(f"credentials file {path} is not valid UTF-8") from None
     except OSError as exc:
@@ -162,8 +162,8 @@ def diagnose(cfg: CheckConfig) -> tuple:
     except CredentialsProblem as exc:
         return 503, NOT_SYNCED, str(exc)
     try:
-        status = mysql.query_status(cfg.socket, user, password, timeout=cfg.timeout)
-    except mysql.MysqlError as exc:
+        status = server.query_status(cfg.socket, user, password, timeout=cfg.timeout)
+    except server.MysqlError as exc:
         return 503, NOT_SYNCED, f"status query failed: {exc}"
     except UnicodeEncodeError:          # pymysql sends a str password as Latin-1
         return 503, NOT_SYNCED, (f"the password in credentials file {cfg.credentials} has characters "
