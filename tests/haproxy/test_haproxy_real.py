@@ -71,6 +71,30 @@ def test_the_master_daemonizes_in_its_own_session_with_a_minimal_environment(bed
     ok(d.run("stop"))
 
 
+def test_a_debian_like_configuration_daemon_chroot_user(bed):
+    # "daemon", "chroot" and "user"/"group" in the global section, as Debian
+    # ships it: the master stays root and answers, the workers drop privileges
+    import pwd
+
+    chroot = bed.dir / "chroot"
+    chroot.mkdir()
+    bed.write_config(servers=[bed.backend().port],
+                     extra_global=f"    daemon\n    chroot {chroot}\n    user nobody\n    group nogroup")
+    d = bed.driver()
+    ok(d.run("start"))
+    pid = bed.master_pid()
+    workers = [p for p in bed.processes() if p != pid]
+    owner = {p: pwd.getpwuid(os.stat(f"/proc/{p}").st_uid).pw_name for p in [pid, *workers]}
+    assert owner == {pid: "root", **{w: "nobody" for w in workers}} and workers
+    assert os.readlink(f"/proc/{workers[0]}/root") == str(chroot)
+    assert get(bed.http_port).startswith(b"ok ")
+    ok(d.run("monitor", interval=10))
+    ok(d.run("reload"))
+    ok(d.run("monitor", interval=10))
+    ok(d.run("stop"))
+    assert bed.wait_gone(0.1)
+
+
 # -- validate-all and the configuration check --------------------------------------------
 def test_a_configuration_haproxy_rejects_gives_6_with_haproxys_message(bed):
     bed.write_config("global\n    maxconn 10\n    frobnicate yes\n")
