@@ -38,8 +38,6 @@ a starting point for your own agent."""
         Action("reload", timeout=20),
         Action("migrate_to", timeout=20),
         Action("migrate_from", timeout=20),
-        Action("validate-all", timeout=20),
-        Action("meta-data", timeout=5),
     )
 
     @property

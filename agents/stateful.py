@@ -40,8 +40,6 @@ when stopped. Promotion scores are set with crm_attribute --promotion."""
         Action("promote", timeout=10),
         Action("demote", timeout=10),
         Action("notify", timeout=5),
-        Action("validate-all", timeout=20),
-        Action("meta-data", timeout=5),
     )
 
     @property

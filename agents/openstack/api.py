@@ -283,8 +283,6 @@ class OpenStackAPI(Agent):
         Action("stop", timeout=30),
         Action("monitor", timeout=30, interval=30, depth=0),
         Action("monitor", timeout=30, interval=60, depth=10),
-        Action("validate-all", timeout=20),
-        Action("meta-data", timeout=5),
     )
 
     # -- checks ---------------------------------------------------------------------------------

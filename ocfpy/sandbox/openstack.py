@@ -23,7 +23,8 @@ agents' ``user`` parameter is exercised; every file a service writes is
 owned by that user, configuration files (they hold passwords) are 0640.
 
 The venv is ``$OCFPY_OPENSTACK_VENV``, else ``.venv-openstack`` in the
-source tree (.ci/setup creates it), else ``/work/main/.venv-openstack``::
+source tree ocfpy runs from (.ci/setup creates it), else in the current
+directory::
 
     python3 -m venv .venv-openstack
     .venv-openstack/bin/pip install keystone glance cinder manila uwsgi pymysql
@@ -61,11 +62,12 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 __all__ = ["OpenStackLab", "LabError", "Service", "SERVICES", "SPARE_KEYSTONE", "SERVICE_USER",
-           "DEFAULT_VENV",
+           "VENV_NAME",
            "venv_path", "missing_requirements", "ensure_service_user", "free_ports",
            "http_request", "pids_running"]
 
-DEFAULT_VENV = "/work/main/.venv-openstack"
+#: the venv's directory name, looked for beside the source tree and in the current directory
+VENV_NAME = ".venv-openstack"
 VENV_ENV = "OCFPY_OPENSTACK_VENV"
 #: system user the services run as (created when absent)
 SERVICE_USER = "ocfpy-os"
@@ -180,20 +182,21 @@ _PASTE = {"glance-api": "glance/glance-api-paste.ini", "cinder-api": "cinder/api
 # ------------------------------------------------------------------ helpers
 def venv_path() -> Path:
     """The OpenStack venv: ``$OCFPY_OPENSTACK_VENV``, else ``.venv-openstack``
-    in the source tree ocfpy runs from (what .ci/setup creates), else
-    :data:`DEFAULT_VENV`."""
+    in the source tree ocfpy runs from (what .ci/setup creates), else in the
+    current directory; the source tree's when neither exists (so that
+    :func:`missing_requirements` names where it is expected).
+
+    """
     if os.environ.get(VENV_ENV):
         return Path(os.environ[VENV_ENV])
-    beside = Path(__file__).resolve().parents[2] / ".venv-openstack"
-    return beside if beside.is_dir() else Path(DEFAULT_VENV)
+    beside = Path(__file__).resolve().parents[2] / VENV_NAME
+    here = Path.cwd() / VENV_NAME
+    return here if not beside.is_dir() and here.is_dir() else beside
 
 
 def missing_requirements(services: Sequence[str] = SERVICES) -> str | None:
-    """Why the lab cannot run here (venv or one of its programs absent), or None.
-
-    >>> missing_requirements() is None or "venv" in missing_requirements()
-    True
-    """
+    """Why the lab cannot run here (venv or one of its programs absent), or
+    None; the reason names the venv and how to create it."""
     venv = venv_path()
     if not (venv / "bin" / "python").exists():
         return ("OpenStack venv absent at %s (create it: python3 -m venv %s && %s/bin/pip "
