@@ -153,3 +153,29 @@ def test_a_child_run_as_a_user_gets_all_its_groups_and_none_of_roots():
     out = subprocess.run(["id", "-G"], capture_output=True, text=True,
                          **process.as_user_kwargs("nobody")).stdout.split()
     assert "0" not in out and str(user.pw_gid) in out
+
+
+def test_the_proc_reader_agrees_with_psutil_on_every_process_here():
+    # the monitor path reads /proc itself (psutil costs ~30 ms to import);
+    # psutil, used off that path, is the reference it is checked against
+    import psutil
+
+    compared = 0
+    for proc in psutil.process_iter(["pid", "ppid", "create_time", "uids"]):
+        st = process.read_stat(proc.info["pid"])
+        if st is None:        # gone in between
+            continue
+        assert st.ppid == proc.info["ppid"]
+        boot = psutil.boot_time()
+        ticks = os.sysconf("SC_CLK_TCK")
+        assert abs(boot + st.start_time / ticks - proc.info["create_time"]) < 1.0
+        name = process.owner(proc.info["pid"])
+        if name is not None:
+            import pwd
+            try:
+                expected = pwd.getpwuid(proc.info["uids"].real).pw_name
+            except KeyError:
+                expected = str(proc.info["uids"].real)
+            assert name == expected
+        compared += 1
+    assert compared > 5
