@@ -451,3 +451,143 @@ def stop(pidfile, identity: Identity, deadline: Deadline, tree: bool = True,
     if stopped:
         remove_pidfile(pidfile)
     return stopped
+
+
+# -- what start launched, recorded by root ---------------------------------------------------
+RECORD_MAGIC = "ocfpy-process-record 1"
+
+
+def boot_id() -> str:
+    """This boot's id: with a pid and a start time it names one process for good."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+class ProcessRecord:
+    """The identity of a process an agent started -- pid, start time (clock
+    ticks since boot) and boot id, which together name one process, plus its
+    owner's uid and exact command line -- kept by root in a 0600 file under
+    HA_VARRUN. A pid file alone proves nothing (after a crash its pid may be
+    another process's); monitor and stop follow the record, so they find what
+    start launched even after the resource's parameters changed, and never
+    signal a reused pid. ``extra`` holds an agent's own text fields.
+
+    Example::
+
+        rec = ProcessRecord.write(agent.state_path("process"), pid, argv, pidfile=pidf)
+        rec = ProcessRecord.read(agent.state_path("process"))     # None: absent or not ours
+        if rec is not None and rec.same_process() and rec.runs_as_recorded():
+            terminate(rec.pid, deadline)
+    """
+
+    __slots__ = ("path", "pid", "start", "boot", "uid", "argv", "extra")
+
+    def __init__(self, path, pid: int, start: int, boot: str, uid: int, argv, extra=None):
+        self.path, self.pid, self.start, self.boot, self.uid = path, pid, start, boot, uid
+        self.argv = list(argv)
+        self.extra = dict(extra or {})
+
+    def __getattr__(self, name):
+        # an agent's own fields (ProcessRecord.write(..., pidfile=...)) read as attributes
+        try:
+            return object.__getattribute__(self, "extra")[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self):
+        return f"ProcessRecord(pid={self.pid}, start={self.start}, uid={self.uid}, argv={self.argv!r})"
+
+    @classmethod
+    def write(cls, path: str, pid: int, argv, uid=None, **extra) -> "ProcessRecord":
+        """Record ``pid`` (started just now) in ``path``; a process already gone
+        is recorded with start 0, which never matches a live one."""
+        from ocfpy.files import replace_file
+
+        started = start_time(pid) or 0
+        uid = os.geteuid() if uid is None else int(uid)
+        lines = [RECORD_MAGIC, f"pid {pid}", f"start {started}", f"boot {boot_id()}", f"uid {uid}",
+                 "argv " + _hex("\0".join(argv))]
+        lines += [f"x.{k} {_hex(str(v))}" for k, v in extra.items()]
+        replace_file(path, "\n".join(lines) + "\n", mode=0o600)
+        return cls(path, pid, started, boot_id(), uid, argv, {k: str(v) for k, v in extra.items()})
+
+    @classmethod
+    def read(cls, path: str):
+        """The record in ``path``, or None: absent, malformed, or not a plain
+        file of this agent's user that nobody else can write."""
+        import stat
+
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except (OSError, ValueError):
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return None
+            data = os.read(fd, 1 << 20)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        try:
+            lines = data.decode("ascii").split("\n")
+            if lines[0] != RECORD_MAGIC:
+                return None
+            fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+            pid, start, uid = fields["pid"], fields["start"], fields["uid"]
+            if not all(v.isascii() and v.isdigit() and len(v) < 20 for v in (pid, start, uid)):
+                return None
+            argv = _unhex(fields.get("argv", ""))
+            extra = {k[2:]: _unhex(v) for k, v in fields.items() if k.startswith("x.")}
+            if int(pid) <= 0:
+                return None
+            return cls(path, int(pid), int(start), fields.get("boot", ""), int(uid),
+                       argv.split("\0") if argv else [], extra)
+        except (UnicodeError, ValueError, KeyError):
+            return None
+
+    def same_process(self) -> bool:
+        """The recorded process is still there: same pid, start time and boot,
+        not a zombie (an exec keeps the start time: a daemon that re-executed
+        itself is still the same process)."""
+        st = read_stat(self.pid)
+        if st is None or st.start_time != self.start or st.state in ("Z", "X"):
+            return False
+        return not self.boot or self.boot == boot_id()
+
+    def runs_as_recorded(self, matches=None) -> bool:
+        """It still runs as the recorded owner with the recorded command line
+        (``matches(actual, recorded)`` decides; exact equality by default)."""
+        actual = argv_of(self.pid)
+        if actual is None or _real_uid(self.pid) != self.uid:
+            return False
+        return (matches or (lambda a, r: a == r))(actual, self.argv)
+
+    def remove(self) -> None:
+        try:
+            os.unlink(self.path)
+        except (FileNotFoundError, TypeError):
+            pass
+
+
+def _real_uid(pid: int):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _hex(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").hex()
+
+
+def _unhex(text: str) -> str:
+    return bytes.fromhex(text).decode("utf-8", "surrogateescape")

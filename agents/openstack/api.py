@@ -31,6 +31,7 @@ from ocfpy import codes
 from ocfpy.agent import Action, Agent
 from ocfpy.errors import OCFError
 from ocfpy.parameters import Boolean, Duration, Path, Select, String, User
+from ocfpy.process import ProcessRecord
 
 #: environment variables never passed to the service (parameters hold secrets)
 _PRIVATE_ENV_PREFIXES = ("OCF_", "HA_", "PCMK_", "CRM_")
@@ -932,26 +933,7 @@ def _end_children(deadline, before) -> None:
             pass
 
 
-# -- the record of the process start launched --------------------------------------------------
-RECORD_MAGIC = "ocfpy-openstack-process 1"
-
-
-def _hex(text: str) -> str:
-    return text.encode("utf-8", "surrogateescape").hex()
-
-
-def _unhex(text: str) -> str:
-    return bytes.fromhex(text).decode("utf-8", "surrogateescape")
-
-
-def boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as fh:
-            return fh.read().strip()
-    except OSError:
-        return ""
-
-
+# -- the record of the process start launched: ocfpy.process.ProcessRecord ----------------------
 def url_key(url):
     """"scheme://host:port" of a URL (what one service serves on a node), or None."""
     from ocfpy_agents.openstack.http import split_url
@@ -963,77 +945,29 @@ def url_key(url):
     return f"{scheme}://{host.lower()}:{port}"
 
 
-class ProcessRecord:
-    """What start launched, as root wrote it under HA_VARRUN: pid, start time
-    (clock ticks since boot) and boot id -- together they name one process --
-    plus its command line, owner, pid file and URL."""
+class ServiceRecord(ProcessRecord):
+    """The framework's record; ``alive()``: the same process still runs."""
 
-    __slots__ = ("path", "pid", "start", "boot", "uid", "user", "instance", "pidfile", "url_key",
-                 "argv")
+    __slots__ = ()
 
     def alive(self) -> bool:
-        """Is the recorded process still running (the same one, not a reused pid)?"""
-        from ocfpy.process import read_stat
-
-        if self.boot and self.boot != boot_id():
-            return False
-        st = read_stat(self.pid)
-        return st is not None and st.start_time == self.start and st.state not in ("Z", "X")
+        return self.same_process()
 
 
-def write_record(path, pid, *, argv, user, uid, pidfile, url, instance) -> None:
-    """Record ``pid`` (started by this agent) in ``path``, a 0600 file of root's."""
-    from ocfpy.files import replace_file
-    from ocfpy.process import start_time
-
-    # already gone: start 0 never matches a live process, but the record
-    # still says this instance started here (see OpenStackAPI.stop)
-    started = start_time(pid) or 0
-    lines = [RECORD_MAGIC, f"pid {pid}", f"start {started}", f"boot {boot_id()}", f"uid {uid}",
-             f"user {_hex(user)}", f"instance {_hex(instance)}",
-             f"pidfile {_hex(pidfile)}", f"url {_hex(url_key(url) or '')}",
-             f"argv {_hex(chr(0).join(argv))}"]
-    replace_file(path, "\n".join(lines) + "\n", mode=0o600)
+def write_record(path, pid, *, argv, user, uid, pidfile, url, instance):
+    """Record ``pid`` (started by this agent) in ``path``, a 0600 file of
+    root's: the framework's record plus the owner's name, the instance, the
+    pid file and the URL it serves (see OpenStackAPI.stop)."""
+    return ServiceRecord.write(path, pid, argv, uid=uid, user=user, instance=instance,
+                                 pidfile=pidfile, url_key=url_key(url) or "")
 
 
 def read_record(path):
-    """The ProcessRecord in ``path``, or None: absent, malformed, or not a
-    plain file of this agent's user that only it can write."""
-    import stat
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except (OSError, ValueError):
+    """The record in ``path`` (``alive()`` = the same process still runs), or None."""
+    record = ServiceRecord.read(path)
+    if record is None or not {"user", "instance", "pidfile", "url_key"} <= set(record.extra):
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
-            return None
-        data = os.read(fd, 1 << 20)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    try:
-        lines = data.decode("ascii").split("\n")
-        if lines[0] != RECORD_MAGIC:
-            return None
-        fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
-        record = ProcessRecord()
-        record.path = path
-        record.pid = _ascii_number(fields["pid"].encode())
-        record.start = _ascii_number(fields["start"].encode())
-        if not record.pid or record.start is None:
-            return None
-        record.boot = fields.get("boot", "")
-        record.uid = int(fields.get("uid", "-1"))
-        record.user = _unhex(fields.get("user", ""))
-        record.instance = _unhex(fields.get("instance", ""))
-        record.pidfile = _unhex(fields.get("pidfile", ""))
-        record.url_key = _unhex(fields.get("url", "")) or None
-        record.argv = _unhex(fields.get("argv", "")).split("\0") if fields.get("argv") else []
-    except (UnicodeError, ValueError, KeyError):
-        return None
+    record.extra["url_key"] = record.extra["url_key"] or None
     return record
 
 

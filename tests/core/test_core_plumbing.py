@@ -179,3 +179,28 @@ def test_the_proc_reader_agrees_with_psutil_on_every_process_here():
             assert name == expected
         compared += 1
     assert compared > 5
+
+
+def test_a_process_record_names_one_process_and_survives_a_parameter_change(tmp_path):
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        path = str(tmp_path / "r.process")
+        process.ProcessRecord.write(path, child.pid, ["sleep", "30"], pidfile="/run/x.pid")
+        rec = process.ProcessRecord.read(path)
+        assert rec.same_process() and rec.runs_as_recorded() and rec.pidfile == "/run/x.pid"
+        assert not rec.runs_as_recorded(lambda actual, recorded: actual == ["sleep", "31"])
+    finally:
+        child.kill()
+        child.wait()
+    assert not rec.same_process()
+
+
+def test_a_record_others_could_write_or_reached_through_a_link_is_ignored(tmp_path):
+    path = tmp_path / "r.process"
+    process.ProcessRecord.write(str(path), os.getpid(), ["python"])
+    os.chmod(path, 0o666)
+    assert process.ProcessRecord.read(str(path)) is None
+    os.chmod(path, 0o600)
+    (tmp_path / "link").symlink_to(path)
+    assert process.ProcessRecord.read(str(tmp_path / "link")) is None
+    assert process.ProcessRecord.read(str(path)).pid == os.getpid()
