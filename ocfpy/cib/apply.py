@@ -382,26 +382,26 @@ class _Planner:
         cons = _section(self.conf, "constraints")
         live = list(cons)
         by_id = {c.get("id"): c for c in live}
-        matched: Set[int] = set()
+        matched: Set[etree._Element] = set()  # live elements (referenced: stable)
         spec_ids = {x.get("id") for x in self.ours.find("constraints")}
         for c in list(self.ours.find("constraints")):
             old = by_id.get(c.get("id"))
             if old is not None:
-                matched.add(id(old))
+                matched.add(old)
                 if _canon(old) != _canon(c):
                     cons.replace(old, c)
                     self.inserted.append(c)
                 continue
             canon = _canon(c)
-            same = next((o for o in live if id(o) not in matched
+            same = next((o for o in live if o not in matched
                          and o.get("id") not in spec_ids and _canon(o) == canon), None)
             if same is not None:
-                matched.add(id(same))
+                matched.add(same)
                 continue
             cons.append(c)
             self.inserted.append(c)
         for o in live:
-            if id(o) in matched:
+            if o in matched:
                 continue
             fencing = bool(_refs(o) & self.fencing_ids)
             if self._drop(f"constraint {o.get('id')!r}", fencing):
@@ -466,10 +466,9 @@ class _Planner:
     def fix_ids(self):
         """Duplicate ids: rename ours when only nested ids clash; refuse when a
         name users refer to clashes."""
-        ours_nodes: Set[int] = set()
-        for el in self.inserted:
-            for e in el.iter():
-                ours_nodes.add(id(e))
+        # the elements themselves, not id()s: lxml's proxies (and so their
+        # id()s) are only stable while a reference to them is held
+        ours_nodes = {e for el in self.inserted for e in el.iter()}
         seen: Dict[str, etree._Element] = {}
         clashes: List[Tuple[etree._Element, etree._Element]] = []
         for e in self.conf.iter():
@@ -485,7 +484,7 @@ class _Planner:
                 seen[i] = e
         alloc = IdAllocator(set(seen))
         for a, b in clashes:
-            a_mine, b_mine = id(a) in ours_nodes, id(b) in ours_nodes
+            a_mine, b_mine = a in ours_nodes, b in ours_nodes
             if not (a_mine or b_mine):
                 continue  # the cluster's own business
             mine, other = (b, a) if b_mine else (a, b)

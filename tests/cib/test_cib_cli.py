@@ -245,3 +245,12 @@ def test_diff_of_a_broken_spec_is_one_line_too(tmp_path):
         p = cli("diff", SNIPPETS / "vip.py", spec)
         assert (p.returncode, p.stdout, p.stderr) == (
             2, "", "ocfpy: " + expected.format(f=spec) + "\n"), p.stderr
+
+
+def test_import_live_without_a_cluster_is_one_line_and_exit_1(tmp_path, monkeypatch):
+    need("cibadmin")
+    # CIB_file pointing nowhere: cibadmin --query fails as without a running cluster
+    monkeypatch.setenv("CIB_file", str(tmp_path / "absent.xml"))
+    p = cli("import", "--live")
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr.startswith("ocfpy: cibadmin --query failed") and p.stderr.count("\n") == 1
