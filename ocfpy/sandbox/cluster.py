@@ -687,7 +687,28 @@ class Cluster:
                           name=key, value=value)
         if self.fencing:
             root.find("configuration/resources").append(self._fence_device())
+            if self.nodes > 1:
+                # Pacemaker spreads equal-score resources by their count per
+                # node: on the last node the device leaves the first resources
+                # a test creates where they went without fencing (node1, node2)
+                ET.SubElement(root.find("configuration/constraints"), "rsc_location",
+                              id=FENCE_DEVICE + "-on-last-node", rsc=FENCE_DEVICE,
+                              node=self.node_names[-1], score="1")
         return ET.tostring(root, encoding="unicode")
+
+    def fence_device_xml(self) -> str:
+        """The ``<primitive>`` of the cluster's stonith device (empty without
+        fencing), for a test that replaces the whole resources section:
+        without the device Pacemaker refuses to start anything.
+
+        Example::
+
+            xml = "<resources>%s%s</resources>" % (mine, cluster.fence_device_xml())
+            cluster.run(["cibadmin", "--replace", "-o", "resources", "--xml-text", xml])
+        """
+        if not self.fencing or self._anchor is None:
+            return ""
+        return ET.tostring(self._fence_device(), encoding="unicode")
 
     def _fence_device(self) -> ET.Element:
         """The stonith device: one for every node (the agent acts from the host)."""
