@@ -18,8 +18,8 @@ Example::
 import os
 import stat
 
-__all__ = ["UnsafeFileError", "replace_file", "open_append", "open_directory", "read_small", "read_tail",
-           "unsafe_append_target", "remove_in_dir", "root_only_file"]
+__all__ = ["UnsafeFileError", "replace_file", "open_append", "open_directory", "read_small",
+           "read_owned", "read_tail", "unsafe_append_target", "remove_in_dir", "root_only_file"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -235,39 +235,59 @@ def unsafe_append_target(dir_fd: int, name: str, uid: int):
     return None
 
 
-def read_tail(path: str, uid: int, size: int = 4096) -> bytes:
-    """The last ``size`` bytes of a service's log, read as root without
-    following a link or blocking on a FIFO; OSError (strerror says why) for
-    anything but a plain, singly linked file of ``uid`` or root."""
+def read_owned(path: str, uids, limit: int = 65536, tail: bool = False):
+    """``(data, stat)`` of ``path``, a plain file that one of ``uids`` owns --
+    a file a service user writes (its log, its state in its datadir) that
+    root reads: the first ``limit`` bytes, or the last ones when ``tail``.
+
+    Read without following a link in any component, nor blocking on a FIFO;
+    a symlink, a special file, a file with more than one hard link (a link
+    to a file of root's the user cannot read itself) or a file of another
+    user raises UnsafeFileError, whose ``strerror`` says why ("is a
+    symlink", "has 2 hard links"...). An absent file raises FileNotFoundError.
+
+    Example::
+
+        data, st = read_owned("/var/lib/mysql/grastate.dat", (mysql_uid, 0))
+    """
     dir_fd = open_directory(os.path.dirname(os.path.abspath(path)))
     try:
         fd = os.open(os.path.basename(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
                      dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == 40:
-            raise OSError(exc.errno, "it is a symlink") from None
+            raise UnsafeFileError(40, "is a symlink", path) from None
         raise
     finally:
         os.close(dir_fd)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise OSError(1, "not a regular file")
+            raise UnsafeFileError(1, "is not a regular file", path)
         if st.st_nlink != 1:
-            raise OSError(1, f"it has {st.st_nlink} hard links")
-        if st.st_uid not in (uid, 0):
-            raise OSError(1, f"it belongs to uid {st.st_uid}")
-        os.lseek(fd, max(0, st.st_size - size), os.SEEK_SET)
-        chunks, left = [], size
+            raise UnsafeFileError(1, f"has {st.st_nlink} hard links", path)
+        if st.st_uid not in uids:
+            raise UnsafeFileError(1, f"belongs to uid {st.st_uid}", path)
+        if tail:
+            os.lseek(fd, max(0, st.st_size - limit), os.SEEK_SET)
+        chunks, left = [], limit
         while left > 0:
-            chunk = os.read(fd, left)
+            chunk = os.read(fd, min(left, 1 << 16))
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), st
     finally:
         os.close(fd)
+
+
+def read_tail(path: str, uid: int, size: int = 4096) -> bytes:
+    """The last ``size`` bytes of a service's log, read as root without
+    following a link or blocking on a FIFO; OSError (strerror says why) for
+    anything but a plain, singly linked file of ``uid`` or root
+    (:func:`read_owned`)."""
+    return read_owned(path, (uid, 0), size, tail=True)[0]
 
 
 def remove_in_dir(path) -> None:

@@ -13,8 +13,8 @@ Roles:
   publishes ``<rsc>-primary`` (the cluster state UUID) for the others.
 
 Hot path: monitor imports ocfpy's core and :mod:`ocfpy_agents.galera.wsrep` (``os`` only);
-pymysql only when mariadbd is running, psutil only to stop it. meta-data
-imports neither.
+pymysql only when mariadbd is running; psutil never (ocfpy.process reads /proc).
+meta-data imports neither.
 """
 
 import errno
@@ -33,15 +33,6 @@ MONITOR_GRACE = 8.0
 # tenth of its timeout) for a peer to finish its bootstrap before failing
 PROMOTE_WAIT = 15.0
 ATTRS = ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap", "primary")
-
-
-#: a word of an exit reason (a path, an address) longer than this is cut
-REASON_WORD_MAX = 120
-
-
-def _shorten_words(text: str) -> str:
-    return " ".join(w if len(w) <= REASON_WORD_MAX else w[:REASON_WORD_MAX] + "..."
-                    for w in text.split(" "))
 
 
 class GcommAddress(String):
@@ -151,17 +142,9 @@ itself) and the client_binary parameter (no client is run)."""
         Action("monitor", timeout=30, interval=20, role="Promoted"),
         Action("monitor", timeout=30, interval=30, role="Unpromoted"),
         Action("notify", timeout=30),
-        Action("validate-all", timeout=20),
-        Action("meta-data", timeout=5),
     )
 
     # -- checks ---------------------------------------------------------------------------
-    def set_exit_reason(self, reason: str) -> None:
-        # a reason quotes parameter values: a huge one would make a huge reason
-        # (crm_mon, the CIB's operation history). Secrets are masked first, so
-        # that no shortened secret escapes the masking.
-        super().set_exit_reason(_shorten_words(self.log.redact(str(reason))))
-
     def validate_config(self):
         if self.additional_parameters:
             import shlex
@@ -209,13 +192,12 @@ itself) and the client_binary parameter (no client is run)."""
             self.fail(codes.ERR_INSTALLED, f"check_passwd_file {self.check_passwd_file} does not exist")
         self.credentials()      # a file that cannot work fails here, with its reason
 
-    def on_invalid(self, error):
-        if self.action == "stop" and self.values.get("datadir"):
+    def stop_unvalidated(self, error):
+        if self.values.get("datadir"):
             # a node check failed (datadir unreadable, binary removed...): mariadbd
             # may still run, and stop must not claim success while it does
             self._stop_mysqld()
             self._clear_state()
-        return super().on_invalid(error)
 
     # -- derived values -----------------------------------------------------------------------
     @property
@@ -230,64 +212,21 @@ itself) and the client_binary parameter (no client is run)."""
     def member_names(self) -> list:
         return wsrep.member_nodes(self.members, self.host_map)
 
-    @property
-    def node(self) -> str:
-        if self.invocation.node_name:
-            return self.invocation.node_name
-        from ocfpy.crm import CrmError
-
-        try:
-            return self.crm.node_name()
-        except (CrmError, OSError) as exc:
-            self.fail(codes.ERR_GENERIC, f"cannot tell this node's name: {exc}")
-
-    @property
-    def rsc(self) -> str:
-        return self.invocation.instance or "galera"
-
-    def attr(self, what: str) -> str:
-        return f"{self.rsc}-{what}"
-
     def _user_can_use(self, path) -> bool:
-        import pwd
+        from ocfpy.process import user_groups
 
         st = os.stat(path)
         try:
-            pw = pwd.getpwnam(self.user)
+            entry, gids = user_groups(self.user)
         except KeyError:
             return False
-        if pw.pw_uid == 0:
+        if entry.pw_uid == 0:
             return True
-        if st.st_uid == pw.pw_uid:
-            bits = st.st_mode >> 6
-        else:
-            import grp
-
-            gids = {pw.pw_gid} | {g.gr_gid for g in grp.getgrall() if self.user in g.gr_mem}
-            bits = st.st_mode >> 3 if st.st_gid in gids else st.st_mode
+        bits = (st.st_mode >> 6 if st.st_uid == entry.pw_uid else
+                st.st_mode >> 3 if st.st_gid in gids else st.st_mode)
         return bits & 0o7 == 0o7
 
-    # -- the cluster's attributes ---------------------------------------------------------------
-    def _get(self, what, node=None):
-        from ocfpy.crm import CrmError
-
-        try:
-            return self.crm.get_attr(self.attr(what), node=node)
-        except (CrmError, OSError) as exc:
-            self.log.warning("cannot read %s of %s: %s", self.attr(what), node or self.node, exc)
-            return None
-
-    def _set(self, what, value, node=None):
-        self.crm.set_attr(self.attr(what), value, node=node)
-
-    def _delete(self, what, node=None):
-        from ocfpy.crm import CrmError
-
-        try:
-            self.crm.delete_attr(self.attr(what), node=node)
-        except (CrmError, OSError) as exc:
-            self.log.warning("cannot delete %s: %s", self.attr(what), exc)
-
+    # -- the cluster's attributes (``self.attrs``: <instance>-<what>) ------------------------------
     def _set_score(self, node, score=PROMOTION_SCORE):
         from ocfpy.crm import CrmError
 
@@ -297,92 +236,53 @@ itself) and the client_binary parameter (no client is run)."""
             self.log.warning("cannot set the promotion score of %s: %s", node, exc)
 
     def _publish(self, state, no_grastate):
-        from ocfpy.crm import CrmError
-
-        try:
-            self._set("last-committed", state.seqno)
-            self._set("uuid", state.uuid)
-            self._set("safe-to-bootstrap", 1 if state.safe_to_bootstrap else 0)
-            self._set("no-grastate", "true" if no_grastate else "false")
-        except (CrmError, OSError) as exc:
-            self.fail(codes.ERR_GENERIC, f"cannot publish the last committed position: {exc}")
+        for what, value in (("last-committed", state.seqno), ("uuid", state.uuid),
+                            ("safe-to-bootstrap", 1 if state.safe_to_bootstrap else 0),
+                            ("no-grastate", "true" if no_grastate else "false")):
+            self.attrs.set(what, value)         # a failing tool fails the action
         self.log.info("published position %s (safe_to_bootstrap %d)", state.position,
                       1 if state.safe_to_bootstrap else 0)
 
     def _clear_state(self):
+        from ocfpy.process import remove_pidfile
+
         for what in ATTRS:
-            self._delete(what)
+            self.attrs.delete(what)
         self.clear_promotion()
-        for path in (self.state_path("state"), self.state_path("pid")):
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+        for suffix in ("state", "pid"):
+            remove_pidfile(self.state_path(suffix))
 
     # -- local state: position saved by start/demote, read by monitor and promote ----------------
-    def _state_file(self, suffix) -> str:
-        # HA_VARRUN is root's, but may be reached through a symlink (/var/run -> /run),
-        # which ocfpy.files refuses as the last directory component
-        path = self.state_path(suffix)
-        return os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-
     def _save_position(self, state, no_grastate):
         from ocfpy.files import replace_file
 
-        replace_file(self._state_file("state"),
+        replace_file(self.state_path("state"),
                      f"{state.uuid} {state.seqno} {1 if state.safe_to_bootstrap else 0} "
                      f"{1 if no_grastate else 0}\n", mode=0o600)
 
     def _saved_position(self):
+        from ocfpy.files import read_small
+
         try:
-            with open(self.state_path("state"), encoding="utf-8", errors="replace") as fh:
-                uuid, seqno, safe, no_gra = fh.read().split()
+            uuid, seqno, safe, no_gra = read_small(self.state_path("state"), 256).decode(
+                "utf-8", "replace").split()
             return wsrep.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
         except (OSError, ValueError):
             return None
 
     # -- mariadbd ---------------------------------------------------------------------------------
     def _is_ours(self, pid) -> bool:
-        """pid is a live mariadbd of this datadir. /proc only (no psutil on the
-        hot path); the --datadir argument must match exactly, not as a
-        substring (/var/lib/mysql is not /var/lib/mysql2)."""
-        from ocfpy.process import alive
+        """pid is a live mariadbd of this datadir run by ``user`` (/proc only:
+        no psutil on the hot path). The --datadir argument must match exactly,
+        not as a substring (/var/lib/mysql is not /var/lib/mysql2); a look-alike
+        another user runs (any user may start a "mariadbd --datadir=..." and
+        write its pid where the mysql user can) is not ours."""
+        from ocfpy import process
 
-        try:
-            if not alive(pid):
-                return False
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                args = fh.read().split(b"\0")
-        except (OSError, IndexError):
+        if f"--datadir={self.datadir}" not in (process.argv_of(pid) or ()):
             return False
-        names = {os.path.basename(args[0]).decode("utf-8", "replace")}
-        try:
-            names.add(os.path.basename(os.readlink(f"/proc/{pid}/exe")).split(" ")[0])
-        except OSError:
-            pass
-        binary = self.binary_path
-        if not names & {os.path.basename(binary), os.path.basename(os.path.realpath(binary))}:
-            return False
-        if os.fsencode(f"--datadir={self.datadir}") not in args:
-            return False
-        # a look-alike another user runs (any user may start a "mariadbd
-        # --datadir=..." and write its pid where the mysql user can) is not ours
-        return self._runs_as_user(pid)
-
-    def _runs_as_user(self, pid) -> bool:
-        """The process's real and effective uid are those of ``user``."""
-        import pwd
-
-        try:
-            uid = pwd.getpwnam(self.user).pw_uid
-            with open(f"/proc/{pid}/status", "rb") as fh:
-                for line in fh:
-                    if line.startswith(b"Uid:"):
-                        real, effective = (int(f) for f in line.split()[1:3])
-                        return real == effective == uid
-        except (KeyError, OSError, ValueError):
-            pass
-        return False
+        return any(process.Identity(exe=exe, user=self.user).matches_pid(pid)
+                   for exe in {self.binary_path, os.path.realpath(self.binary_path)})
 
     @property
     def binary_path(self) -> str:
@@ -391,33 +291,16 @@ itself) and the client_binary parameter (no client is run)."""
         return which(self.binary) or self.binary
 
     def mysqld_pid(self):
-        """The pid of our running mariadbd, or None."""
+        """The pid of our running mariadbd, or None. mariadbd's pid file sits in
+        a directory of the mysql user: read_pidfile follows no link there and
+        does not block on a FIFO."""
+        from ocfpy.process import read_pidfile
+
         for path in (self.state_path("pid"), self.pid):
-            pid = self._read_pid(path)
+            pid = read_pidfile(path)
             if pid and self._is_ours(pid):
                 return pid
         return None
-
-    @staticmethod
-    def _read_pid(path):
-        """The pid in ``path``, or None. mariadbd's pid file sits in a directory
-        of the mysql user: a FIFO there would hang the read, a symlink to
-        /dev/zero would never end a line; neither is read."""
-        import stat
-
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except (OSError, ValueError):
-            return None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            text = os.read(fd, 64).split(b"\n", 1)[0].strip()
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        return int(text) if text.isdigit() and 0 < int(text) < 1 << 22 else None
 
     def _base_argv(self) -> list:
         # --defaults-file must come first; --datadir identifies the process (see _is_ours)
@@ -428,13 +311,11 @@ itself) and the client_binary parameter (no client is run)."""
         """subprocess arguments that run a child as ``user`` (with every group
         of the user, as ocfpy.process.start_daemon does) with an environment
         it can use."""
-        env = self._child_env()
-        if os.geteuid() != 0:
-            return {"env": env}
         from ocfpy import process
 
-        entry, _ = process.user_groups(self.user)
-        env.update(HOME=entry.pw_dir, USER=self.user, LOGNAME=self.user)
+        env = self._child_env()
+        if os.geteuid() == 0:
+            env.update(HOME=process.user_groups(self.user)[0].pw_dir, USER=self.user, LOGNAME=self.user)
         return dict(process.as_user_kwargs(self.user), env=env)
 
     def _child_env(self) -> dict:
@@ -461,65 +342,38 @@ itself) and the client_binary parameter (no client is run)."""
         """``(text, stat)`` of ``name`` in the datadir, or None when absent.
 
         The mysql user owns the datadir and could plant a symlink, a hard link
-        or a FIFO where root reads: such a file is refused (ERR_GENERIC), never
-        read through. At most the last ``limit`` bytes are read; bytes that
-        are not UTF-8 are replaced."""
-        import stat
+        or a FIFO where root reads: such a file, or one of a third user, is
+        refused (ERR_GENERIC), never read through (ocfpy.files.read_owned).
+        At most the last ``limit`` bytes are read; bytes that are not UTF-8
+        are replaced."""
+        from ocfpy.files import UnsafeFileError, read_owned
+        from ocfpy.process import user_groups
 
         path = os.path.join(self._datadir_real(), name)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            data, st = read_owned(path, (user_groups(self.user)[0].pw_uid, 0, os.geteuid()),
+                                  limit, tail=True)
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:      # a symlink
-                self.fail(codes.ERR_GENERIC, f"{path} is a symbolic link: refusing to use it")
-            self.fail(codes.ERR_GENERIC, f"cannot read {path}: {exc.strerror or exc}")
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                self.fail(codes.ERR_GENERIC, f"{path} is not a regular file: refusing to use it")
-            if st.st_nlink != 1:
-                self.fail(codes.ERR_GENERIC, f"{path} has {st.st_nlink} hard links: refusing to use it")
-            if st.st_size > limit:
-                os.lseek(fd, st.st_size - limit, os.SEEK_SET)
-            chunks, left = [], limit
-            while left > 0:
-                chunk = os.read(fd, min(left, 1 << 16))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                left -= len(chunk)
+        except UnsafeFileError as exc:
+            self.fail(codes.ERR_GENERIC, f"{path} {exc.strerror}: refusing to use it")
         except OSError as exc:
             self.fail(codes.ERR_GENERIC, f"cannot read {path}: {exc.strerror or exc}")
-        finally:
-            os.close(fd)
-        return b"".join(chunks).decode("utf-8", "replace"), st
-
-    def _unlink_in_datadir(self, name):
-        path = os.path.join(self._datadir_real(), name)
-        try:
-            os.unlink(path)            # removes a planted symlink itself, never its target
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            self.fail(codes.ERR_GENERIC, f"cannot remove {path}: {exc.strerror or exc}")
+        return data.decode("utf-8", "replace"), st
 
     def _make_user_dir(self, path, mode, uid, gid):
-        """Create ``path`` for the mysql user; its owner is set on the new
-        directory's descriptor, so a symlink swapped in meanwhile is refused."""
-        import stat
-
+        """Create ``path`` for the mysql user, walked from / without following
+        a link anyone but root could plant (ocfpy.files.open_directory); owner
+        and mode are set on the new directory's descriptor."""
         from ocfpy.files import open_directory
 
         try:
-            os.makedirs(path, mode=mode)
-            fd = open_directory(path)
+            fd = open_directory(path, create=True)
             try:
-                st = os.fstat(fd)
-                if st.st_uid != os.geteuid() or not stat.S_ISDIR(st.st_mode):
+                if os.fstat(fd).st_uid != os.geteuid():
                     self.fail(codes.ERR_GENERIC, f"{path} was replaced while being created")
                 os.fchown(fd, uid, gid)
+                os.fchmod(fd, mode)
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -529,10 +383,12 @@ itself) and the client_binary parameter (no client is run)."""
         """(uuid, seqno) from ``mariadbd --wsrep-recover``."""
         import subprocess
 
+        from ocfpy.files import remove_in_dir
+
         log_name = "ocfpy-wsrep-recover.log"
         datadir = self._datadir_real()
         log_path = os.path.join(datadir, log_name)
-        self._unlink_in_datadir(log_name)
+        remove_in_dir(log_path)        # a planted symlink itself, never its target
         argv = self._base_argv() + ["--wsrep-recover", f"--log-error={log_path}",
                                     "--skip-networking",
                                     f"--pid-file={os.path.join(datadir, 'ocfpy-recover.pid')}"]
@@ -549,14 +405,14 @@ itself) and the client_binary parameter (no client is run)."""
         text = found_log[0] if found_log is not None else ""
         found = wsrep.parse_recovered_position(text)
         if found is None and "WSREP: disabled" in text:
-            self._unlink_in_datadir(log_name)
+            remove_in_dir(log_path)
             self.fail(codes.ERR_INSTALLED, f"{self.config} does not enable Galera (wsrep_on=ON "
                                            "and wsrep_provider are needed)")
         if found is None:
             self.fail(codes.ERR_GENERIC, "unable to detect the last committed position: "
                                          f"mariadbd --wsrep-recover exited {proc.returncode} "
                                          f"without one (log: {log_path})")
-        self._unlink_in_datadir(log_name)
+        remove_in_dir(log_path)
         return found
 
     def detect_position(self):
@@ -635,23 +491,17 @@ itself) and the client_binary parameter (no client is run)."""
         if self.additional_parameters:
             argv += shlex.split(self.additional_parameters)
         self.log.info("starting mariadbd (%s): %s", "bootstrap" if bootstrap else "join", " ".join(argv))
-        return process.start_daemon(argv, pidfile=self._state_file("pid"), user=self.user,
+        return process.start_daemon(argv, pidfile=self.state_path("pid"), user=self.user,
                                     cwd="/", env=self._child_env(), log_path=None)
 
     def _stop_mysqld(self) -> None:
         pid = self.mysqld_pid()
         if pid is None:
             return
-        import psutil
-
         from ocfpy import process
 
         self.log.info("stopping mariadbd (pid %d)", pid)
-        try:
-            stopped = process.terminate(psutil.Process(pid), self.deadline)
-        except psutil.NoSuchProcess:
-            stopped = True
-        if not stopped:
+        if not process.terminate(pid, self.deadline):
             self.fail(codes.ERR_GENERIC, f"mariadbd (pid {pid}) did not stop in time")
         process.remove_pidfile(self.state_path("pid"))
 
@@ -710,7 +560,7 @@ itself) and the client_binary parameter (no client is run)."""
         Primary Component that exists now, not a stale role."""
         found = []
         for node, member in zip(self.member_names, self.members):
-            if node != self.node and self._get("primary", node) and self._tcp_open(member):
+            if node != self.node and self.attrs.get("primary", node) and self._tcp_open(member):
                 found.append(node)
         return found
 
@@ -723,12 +573,12 @@ itself) and the client_binary parameter (no client is run)."""
                 state = saved[0]
                 cands.append(wsrep.Candidate(node, state.seqno, state.safe_to_bootstrap, state.uuid))
                 continue
-            seq = self._get("last-committed", node)
+            seq = self.attrs.get("last-committed", node)
             try:
                 seqno = int(seq) if seq is not None else None
             except ValueError:
                 seqno = None
-            safe = seqno is not None and self._get("safe-to-bootstrap", node) == "1"
+            safe = seqno is not None and self.attrs.get("safe-to-bootstrap", node) == "1"
             cands.append(wsrep.Candidate(node, seqno, safe))
         return wsrep.elect(cands)
 
@@ -747,12 +597,7 @@ itself) and the client_binary parameter (no client is run)."""
             self.clear_promotion()       # a stale score would schedule a doomed promote
             return
         self.log.info("bootstrap election: %s wins (%s)", winner, why)
-        from ocfpy.crm import CrmError
-
-        try:
-            self._set("bootstrap", "true", node=None if winner == self.node else winner)
-        except (CrmError, OSError) as exc:
-            self.log.warning("cannot mark %s as bootstrap node: %s", winner, exc)
+        self.attrs.set("bootstrap", "true", node=None if winner == self.node else winner, required=False)
         self._set_score(winner)
         if winner != self.node:
             self.clear_promotion()
@@ -776,11 +621,11 @@ itself) and the client_binary parameter (no client is run)."""
         return codes.SUCCESS
 
     def demote(self):
-        if self.mysqld_pid() is None and self._get("last-committed") is not None:
+        if self.mysqld_pid() is None and self.attrs.get("last-committed") is not None:
             return codes.SUCCESS          # already unpromoted: stopped, position published
         self._stop_mysqld()
         for what in ("primary", "bootstrap"):
-            self._delete(what)
+            self.attrs.delete(what)
         self.clear_promotion()
         state, no_grastate = self.detect_position()
         self._save_position(state, no_grastate)
@@ -849,14 +694,14 @@ itself) and the client_binary parameter (no client is run)."""
     def _wait_synced(self, pid, what):
         """Poll until Primary and Synced; stop mariadbd and fail when it cannot be."""
         from ocfpy.deadline import Deadline
-        from ocfpy.process import alive
+        from ocfpy.process import alive, remove_pidfile
 
         reserve = min(30.0, max(5.0, self.deadline.remaining() * 0.15))
         wait = Deadline(self.deadline.end - reserve)
         last = "no answer yet"
         while True:
             if not alive(pid):
-                self._clear_pidfile()
+                remove_pidfile(self.state_path("pid"))
                 self.fail(codes.ERR_GENERIC, f"mariadbd exited while {what}"
                                              + (f" (see {self.log_file})" if self.log_file else ""))
             try:
@@ -874,21 +719,10 @@ itself) and the client_binary parameter (no client is run)."""
         self.fail(codes.ERR_GENERIC, f"not Primary and Synced before the promote timeout while "
                                      f"{what} ({last})")
 
-    def _clear_pidfile(self):
-        try:
-            os.unlink(self.state_path("pid"))
-        except FileNotFoundError:
-            pass
-
     def _after_promote(self, st, bootstrap):
-        from ocfpy.crm import CrmError
-
-        try:
-            self._set("primary", st.get("wsrep_cluster_state_uuid", "yes"))
-        except (CrmError, OSError) as exc:
-            self.log.warning("cannot publish %s: %s", self.attr("primary"), exc)
+        self.attrs.set("primary", st.get("wsrep_cluster_state_uuid", "yes"), required=False)
         for what in ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap"):
-            self._delete(what)
+            self.attrs.delete(what)
         self._set_score(self.node)
         if bootstrap:
             for node in self.member_names:
@@ -906,15 +740,10 @@ itself) and the client_binary parameter (no client is run)."""
         if st is None and self.mysqld_pid() is None:
             return self._monitor_stopped(promoted_role)   # it died while we asked
         if healthy:
-            if self._get("primary") != st.get("wsrep_cluster_state_uuid"):
-                from ocfpy.crm import CrmError
-
-                try:
-                    self._set("primary", st.get("wsrep_cluster_state_uuid", "yes"))
-                except (CrmError, OSError) as exc:
-                    self.log.warning("cannot publish %s: %s", self.attr("primary"), exc)
+            if self.attrs.get("primary") != st.get("wsrep_cluster_state_uuid"):
+                self.attrs.set("primary", st.get("wsrep_cluster_state_uuid", "yes"), required=False)
             return codes.RUNNING_PROMOTED
-        self._delete("primary")
+        self.attrs.delete("primary")
         reason = ("mariadbd does not answer" if st is None else
                   f"not a healthy member of the Primary Component ({self._describe(st)})")
         self.set_exit_reason(reason)
@@ -923,14 +752,14 @@ itself) and the client_binary parameter (no client is run)."""
     def _monitor_stopped(self, promoted_role):
         if promoted_role:
             # a dead member must not look like a Primary Component to join, nor be promoted again
-            self._delete("primary")
+            self.attrs.delete("primary")
             self.clear_promotion()
             self.set_exit_reason("mariadbd is not running")
             return codes.NOT_RUNNING
         saved = self._saved_position()
         if saved is None:
             return codes.NOT_RUNNING
-        if self._get("last-committed") is None:
+        if self.attrs.get("last-committed") is None:
             if self.is_probe:
                 return codes.NOT_RUNNING      # e.g. Pacemaker restarted: start publishes again
             self._publish(*saved)

@@ -98,6 +98,35 @@ def test_replace_file_sets_mode_through_the_descriptor_whatever_the_umask(tmp_pa
 
 
 @needs_root
+@pytest.mark.parametrize("kind", ["symlink", "hard link", "fifo", "another user's file"])
+def test_read_owned_refuses_what_the_service_user_planted_without_hanging(users_dir, roots_secret, kind):
+    target = users_dir / "grastate.dat"
+    if kind == "symlink":
+        target.symlink_to(roots_secret)
+    elif kind == "hard link":
+        os.link(roots_secret, target)          # users_dir is on tmp_path's file system
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.write_text("x\n")
+        os.chown(target, 12345, 12345)
+    with pytest.raises(files.UnsafeFileError) as info:
+        files.read_owned(str(target), (nobody().pw_uid, 0))
+    assert info.value.filename == str(target)
+    assert info.value.strerror.split()[0] in ("is", "has", "belongs"), info.value.strerror
+
+
+def test_read_owned_reads_the_head_or_the_tail_and_gives_the_stat(tmp_path):
+    path = tmp_path / "log"
+    path.write_bytes(b"0123456789")
+    assert files.read_owned(str(path), (os.geteuid(),), 4)[0] == b"0123"
+    data, st = files.read_owned(str(path), (os.geteuid(),), 4, tail=True)
+    assert (data, st.st_size, st.st_uid) == (b"6789", 10, os.geteuid())
+    with pytest.raises(FileNotFoundError):
+        files.read_owned(str(tmp_path / "absent"), (0,))
+
+
+@needs_root
 def test_open_append_refuses_a_symlink_to_a_root_file(users_dir, roots_secret):
     (users_dir / "uwsgi.log").symlink_to(roots_secret)
     with pytest.raises(files.UnsafeFileError):

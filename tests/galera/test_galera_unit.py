@@ -672,7 +672,7 @@ def test_a_symlink_planted_as_the_recover_log_is_not_read_as_root(fake_base):
     (datadir / "plant-recover-log").write_text(str(secret))
     res = bed.run("start", "node1", instance=0)
     assert res.rc == codes.ERR_GENERIC, res.stderr
-    assert "ocfpy-wsrep-recover.log is a symbolic link" in _one_reason(res)
+    assert "ocfpy-wsrep-recover.log is a symlink: refusing" in _one_reason(res)
     assert bed.attr("node1", "last-committed") is None
 
 
@@ -693,15 +693,15 @@ def test_a_new_directory_swapped_for_a_symlink_is_not_handed_to_the_mysql_user(t
     bed.driver.node_params["node1"]["pid"] = str(piddir / "m.pid")
     rootdir = tmp_path / "root-dir"
     rootdir.mkdir(mode=0o700)
-    real_makedirs = os.makedirs
+    real_mkdir = os.mkdir
 
-    def makedirs_then_swap(path, *args, **kw):
-        real_makedirs(path, *args, **kw)
-        if str(path) == str(piddir):       # the mysql user wins the race
+    def mkdir_then_swap(path, *args, **kw):
+        real_mkdir(path, *args, **kw)
+        if os.fspath(path) == piddir.name and not piddir.is_symlink():   # the mysql user wins the race
             os.rename(piddir, tmp_path / "moved-away")
             piddir.symlink_to(rootdir)
 
-    monkeypatch.setattr(os, "makedirs", makedirs_then_swap)
+    monkeypatch.setattr(os, "mkdir", mkdir_then_swap)
     res = bed.run("start", "node1", instance=0)
     monkeypatch.undo()
     st = os.stat(rootdir)
