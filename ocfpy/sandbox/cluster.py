@@ -57,6 +57,12 @@ Every process is stopped by pid (daemons first, then anything else left in
 the node's namespaces, then the holder), the bridge is deleted and the
 workdir removed; namespaces and mounts die with their last process.
 
+Tools: the namespaces come from ``unshare`` (net, mount, uts at once); the
+bridge, veths, addresses and link states are made over netlink with pyroute2
+(no ``ip`` command); processes are listed, checked and signalled with psutil
+(a process's identity is its pid plus its start time in clock ticks, as
+/proc/PID/stat gives it: what cluster.json and the fence device record).
+
 Example::
 
     from ocfpy.sandbox.cluster import Cluster
@@ -85,6 +91,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+
+import psutil
 
 __all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "FENCE_DEVICE",
            "missing_requirements", "reap_orphans", "resource_state_from_xml"]
@@ -127,7 +135,6 @@ try:
         os.chown(path, uid, gid)
         os.chmod(path, mode)
     socket.sethostname(cfg["hostname"])
-    subprocess.run(("ip", "link", "set", "lo", "up"), check=True)
 except BaseException as exc:
     sys.stderr.write("holder setup failed: %r\n" % (exc,))
     sys.exit(1)
@@ -188,13 +195,29 @@ def _proc_stat(pid: int) -> tuple[str, int] | None:
     return rest[0], int(rest[19])
 
 
+_GONE = (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+
+
+def _running(proc: psutil.Process) -> bool:
+    """psutil's view, zombies counted as dead (PID 1 here reaps them late)."""
+    try:
+        return proc.is_running() and proc.status() not in _GONE
+    except psutil.Error:
+        return False
+
+
 def _alive(pid: int, start: int | None = None) -> bool:
     """True if pid runs (zombies count as dead: PID 1 here reaps them late)
-    and, when ``start`` is given, is still the same process (no pid reuse)."""
-    st = _proc_stat(pid)
-    if st is None or st[0] in ("Z", "X", "x"):
+    and, when ``start`` is given, is still the same process (no pid reuse:
+    ``start`` is the start time in clock ticks, field 22 of /proc/PID/stat,
+    what the state file and the fence device's host_pid record)."""
+    try:
+        proc = psutil.Process(pid)
+    except psutil.Error:
         return False
-    return start is None or st[1] == start
+    if not _running(proc):
+        return False
+    return start is None or (_proc_stat(pid) or ("", None))[1] == start
 
 
 def _ns_inode(pid: int, kind: str) -> int | None:
@@ -206,14 +229,123 @@ def _ns_inode(pid: int, kind: str) -> int | None:
 
 def _pids_in_node(netns: int, mntns: int | None) -> list[int]:
     """Every live process in the network namespace ``netns`` and mount
-    namespace ``mntns``. Both must match: a freed namespace's inode number
-    can be reused, two at once by an unrelated process is not plausible."""
+    namespace ``mntns`` (None: any). Both must match when the namespaces'
+    holder may be gone: a freed namespace's inode number is reused at once,
+    two at once by an unrelated process is not plausible. (psutil lists the
+    processes; it has no namespace API, the inodes come from /proc/PID/ns.)"""
     found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and _ns_inode(int(entry), "net") == netns:
-            if (mntns is None or _ns_inode(int(entry), "mnt") == mntns) and _alive(int(entry)):
-                found.append(int(entry))
+    for pid in psutil.pids():
+        if _ns_inode(pid, "net") != netns:
+            continue
+        if (mntns is None or _ns_inode(pid, "mnt") == mntns) and _alive(pid):
+            found.append(pid)
     return found
+
+
+def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
+    try:
+        psutil.Process(pid).send_signal(sig)
+    except psutil.Error:
+        pass
+
+
+# ----------------------------------------------------------------- network
+def _preload_pyroute2() -> None:
+    """Import pyroute2 in the background (~0.4 s), while the nodes are
+    prepared: the first network step then finds it loaded."""
+    import threading
+
+    def load():
+        try:
+            import pyroute2  # noqa: F401
+        except Exception:  # reported by the first real use
+            pass
+    threading.Thread(target=load, name="ocfpy-preload-pyroute2", daemon=True).start()
+
+
+class _Netlink:
+    """An rtnetlink session (pyroute2) on the host, or inside the network
+    namespace of process ``pid``; its errors become :class:`ClusterError`.
+
+    Example::
+
+        with _Netlink() as nl:
+            nl.up("ocb1234")
+        with _Netlink(holder_pid) as nl:
+            nl.up("lo")
+    """
+
+    def __init__(self, pid: int | None = None):
+        self.pid = pid
+        self.ipr = None
+
+    def __enter__(self) -> "_Netlink":
+        try:
+            from pyroute2 import IPRoute
+
+            # flags=0: never create a named namespace (/run/netns) for the path
+            self.ipr = IPRoute() if self.pid is None else \
+                IPRoute(netns="/proc/%d/ns/net" % self.pid, flags=0)
+        except Exception as exc:
+            raise ClusterError("netlink%s: %s" % (
+                "" if self.pid is None else " in the namespace of pid %d" % self.pid, exc)
+            ) from None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.ipr.close()
+
+    def _call(self, what: str, method: str, *args: Any, **kw: Any) -> Any:
+        try:
+            return getattr(self.ipr, method)(*args, **kw)
+        except Exception as exc:
+            raise ClusterError("%s failed: %s" % (what, exc)) from None
+
+    def index(self, ifname: str) -> int | None:
+        found = self._call("looking up %s" % ifname, "link_lookup", ifname=ifname)
+        return found[0] if found else None
+
+    def _index(self, ifname: str) -> int:
+        idx = self.index(ifname)
+        if idx is None:
+            raise ClusterError("no link %s" % ifname)
+        return idx
+
+    def add_bridge(self, ifname: str) -> None:
+        self._call("creating bridge %s" % ifname, "link", "add", ifname=ifname, kind="bridge")
+
+    def add_veth(self, ifname: str, peer: str, peer_pid: int) -> None:
+        """veth pair ``ifname`` (here) / ``peer`` (in the netns of ``peer_pid``)."""
+        self._call("creating veth %s" % ifname, "link", "add", ifname=ifname, kind="veth",
+                   peer={"ifname": peer, "net_ns_pid": peer_pid})
+
+    def up(self, ifname: str, master: str | None = None) -> None:
+        kw: dict = {"state": "up"}
+        if master is not None:
+            kw["master"] = self._index(master)
+        self._call("setting %s up" % ifname, "link", "set", index=self._index(ifname), **kw)
+
+    def down(self, ifname: str) -> None:
+        idx = self.index(ifname)
+        if idx is not None:
+            self._call("setting %s down" % ifname, "link", "set", index=idx, state="down")
+
+    def delete(self, ifname: str) -> bool:
+        """Delete link ``ifname``; False when it did not exist (any more)."""
+        idx = self.index(ifname)
+        if idx is None:
+            return False
+        try:
+            self.ipr.link("del", index=idx)
+        except Exception as exc:
+            if self.index(ifname) is None:   # gone meanwhile (its namespace died)
+                return False
+            raise ClusterError("deleting %s failed: %s" % (ifname, exc)) from None
+        return True
+
+    def add_address(self, ifname: str, address: str, prefixlen: int) -> None:
+        self._call("adding %s/%d to %s" % (address, prefixlen, ifname), "addr", "add",
+                   index=self._index(ifname), address=address, prefixlen=prefixlen)
 
 
 @dataclass
@@ -225,18 +357,34 @@ class _Proc:
     role: str
     node: int
     popen: subprocess.Popen | None = field(default=None, repr=False, compare=False)
+    _handle: psutil.Process | None = field(default=None, repr=False, compare=False)
+
+    def _ps(self) -> psutil.Process | None:
+        """psutil handle, made once the start time proves the pid is ours;
+        psutil then re-checks the identity before every signal."""
+        if self._handle is None:
+            try:
+                proc = psutil.Process(self.pid)
+            except psutil.Error:
+                return None
+            if (_proc_stat(self.pid) or ("", None))[1] != self.start:
+                return None
+            self._handle = proc
+        return self._handle
 
     def alive(self) -> bool:
         if self.popen is not None:
             if self.popen.poll() is not None:
                 return False
-        return _alive(self.pid, self.start)
+        proc = self._ps()
+        return proc is not None and _running(proc)
 
     def signal(self, sig: int) -> None:
-        if self.alive():
+        proc = self._ps()
+        if proc is not None and _running(proc):
             try:
-                os.kill(self.pid, sig)
-            except ProcessLookupError:
+                proc.send_signal(sig)
+            except psutil.Error:
                 pass
 
     def to_state(self) -> dict:
@@ -560,6 +708,7 @@ class Cluster:
         if reason:
             raise ClusterError(reason)
         t0 = time.monotonic()
+        _preload_pyroute2()
         self._started = True
         self._owner = {"pid": os.getpid(), "start": (_proc_stat(os.getpid()) or ("", 0))[1]}
         try:
@@ -830,26 +979,30 @@ class Cluster:
                 or "no READY within 20 s"))
         n.netns = _ns_inode(popen.pid, "net")
         n.mntns = _ns_inode(popen.pid, "mnt")
+        with _Netlink(popen.pid) as nl:
+            nl.up("lo")   # corosync of a 1-node cluster talks over it
 
     def _make_network(self) -> None:
         bridge = "ocb" + self.tag
-        self._host(["ip", "link", "add", bridge, "type", "bridge"])
-        self._bridge = bridge
-        _no_ipv6(bridge)
-        self._host(["ip", "link", "set", bridge, "up"])
+        with _Netlink() as nl:
+            nl.add_bridge(bridge)
+            self._bridge = bridge
+            _no_ipv6(bridge)
+            nl.up(bridge)
         for n in self._nodes:
             self._plug(n)
 
     def _plug(self, n: _Node) -> None:
         """Join node ``n`` to the bridge: veth pair, its address, links up."""
         veth = "ocv%s%d" % (self.tag, n.index)
-        self._host(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0",
-                    "netns", str(n.holder.pid)])
-        n.veth = veth
-        _no_ipv6(veth)
-        self._host(["ip", "link", "set", veth, "master", self._bridge, "up"])
-        self.run(["ip", "addr", "add", "%s/24" % n.addr, "dev", "eth0"], node=n.index)
-        self.run(["ip", "link", "set", "eth0", "up"], node=n.index)
+        with _Netlink() as nl:
+            nl.add_veth(veth, "eth0", n.holder.pid)
+            n.veth = veth
+            _no_ipv6(veth)
+            nl.up(veth, master=self._bridge)
+        with _Netlink(n.holder.pid) as nl:
+            nl.add_address("eth0", n.addr, 24)
+            nl.up("eth0")
 
     def _spawn(self, n: _Node, role: str, argv: list[str],
                env: Mapping[str, str] | None = None) -> _Proc:
@@ -1046,8 +1199,9 @@ class Cluster:
         while the rest is killed: a freed inode could be reused by an
         unrelated namespace before the scan is over.
         """
-        if n.veth and Path("/sys/class/net", n.veth).exists():
-            self._host(["ip", "link", "set", n.veth, "down"], check=False)
+        if n.veth:
+            with _Netlink() as nl:
+                nl.down(n.veth)
         holder = n.holder if (n.holder and n.holder.alive()) else None
         if n.netns is not None:
             # without its holder (died by itself) the inode is only trusted
@@ -1060,10 +1214,7 @@ class Cluster:
                 if not pids:
                     break
                 for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+                    _kill(pid, signal.SIGKILL)
                 if time.monotonic() >= deadline:
                     raise ClusterError("%s: processes survive SIGKILL: %s" % (n.name, pids))
                 time.sleep(0.01)
@@ -1077,9 +1228,10 @@ class Cluster:
                     p.popen.wait(timeout=2)   # ours: reap it
                 except subprocess.TimeoutExpired:
                     pass
-        if n.veth and Path("/sys/class/net", n.veth).exists():
+        if n.veth:
             # normally gone with the namespace; the kernel frees it asynchronously
-            self._host(["ip", "link", "del", n.veth], check=False)
+            with _Netlink() as nl:
+                nl.delete(n.veth)
         self._procs = [p for p in self._procs if p.node != n.index]
         n.holder = None
         n.netns = n.mntns = None
@@ -1215,16 +1367,20 @@ class Cluster:
             if p.alive():
                 errors.append("pid %d (%s on node%d) survived" % (p.pid, p.role, p.node))
         # 4. network: veths die with their namespace; delete explicitly anyway
+        links = [n.veth for n in self._nodes if n.veth] + ([self._bridge] if self._bridge else [])
+        if links:
+            try:
+                with _Netlink() as nl:
+                    for link in links:
+                        try:
+                            nl.delete(link)
+                        except ClusterError as exc:
+                            errors.append(str(exc))
+            except ClusterError as exc:
+                errors.append(str(exc))
         for n in self._nodes:
-            if n.veth and Path("/sys/class/net", n.veth).exists():
-                self._host(["ip", "link", "del", n.veth], check=False)
             n.veth = None
-        if self._bridge:
-            if Path("/sys/class/net", self._bridge).exists():
-                res = self._host(["ip", "link", "del", self._bridge], check=False)
-                if res.returncode != 0:
-                    errors.append("bridge %s: %s" % (self._bridge, res.stderr.strip()))
-            self._bridge = None
+        self._bridge = None
         # 5. files
         if self.workdir is not None and self.workdir.exists():
             try:
