@@ -93,6 +93,8 @@ def sandbox():
     """A real Pacemaker cluster on this machine (root, no systemd needed).
 
     State lives in $OCFPY_SANDBOX_DIR (default /var/tmp/ocfpy-sandbox).
+    Fencing is on (stonith-enabled=true, device fence-nodes): `power` switches
+    a node off and on by hand, `fence` asks Pacemaker to fence it.
     """
 
 
