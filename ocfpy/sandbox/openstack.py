@@ -64,7 +64,12 @@ from typing import Callable, Mapping, Sequence
 __all__ = ["OpenStackLab", "LabError", "Service", "SERVICES", "SPARE_KEYSTONE", "SERVICE_USER",
            "VENV_NAME",
            "venv_path", "missing_requirements", "ensure_service_user", "free_ports",
-           "http_request", "pids_running"]
+           "http_request", "pids_running", "KEYSTONE_MANAGE_FORKS",
+           # configuration pieces shared with the sandbox demo
+           "ini_text", "authtoken_section", "keystone_sections", "keystone_env",
+           "glance_sections", "cinder_sections", "manila_sections", "GLANCE_DIRS",
+           "CINDER_DIRS", "MANILA_DIRS", "uwsgi_ini_text", "paste_text", "manage_commands",
+           "register_catalog"]
 
 #: the venv's directory name, looked for beside the source tree and in the current directory
 VENV_NAME = ".venv-openstack"
@@ -250,6 +255,8 @@ def http_request(method: str, url: str, body: object = None, headers: Mapping[st
                  timeout: float = 10) -> tuple[int, dict, object]:
     """(status, headers with lower-case names, parsed JSON body or text) of one
     request; HTTP errors are returned, not raised; connection errors raise OSError.
+    ``body``: an object sent as JSON, or bytes sent as they are
+    (application/octet-stream unless ``headers`` say otherwise).
 
     Example::
 
@@ -257,7 +264,10 @@ def http_request(method: str, url: str, body: object = None, headers: Mapping[st
     """
     data = None
     hdrs = {"Accept": "application/json"}
-    if body is not None:
+    if isinstance(body, bytes):    # raw, e.g. an image's data
+        data = body
+        hdrs["Content-Type"] = "application/octet-stream"
+    elif body is not None:
         data = json.dumps(body).encode()
         hdrs["Content-Type"] = "application/json"
     hdrs.update(headers or {})
@@ -307,8 +317,18 @@ def pids_running(needle: str) -> list[int]:
     return sorted(found)
 
 
-def _ini(sections: Mapping[str, Mapping[str, object]]) -> str:
-    out = ["# written by ocfpy.sandbox.openstack"]
+def ini_text(sections: Mapping[str, Mapping[str, object]],
+             header: str = "# written by ocfpy.sandbox.openstack") -> str:
+    """An oslo.config/uWSGI ini file from ``{section: {key: value}}``
+    (booleans as true/false).
+
+    >>> print(ini_text({"DEFAULT": {"debug": False}}, header="# x"), end="")
+    # x
+    <BLANKLINE>
+    [DEFAULT]
+    debug = false
+    """
+    out = [header]
     for section, values in sections.items():
         out.append("\n[%s]" % section)
         for key, value in values.items():
@@ -316,6 +336,241 @@ def _ini(sections: Mapping[str, Mapping[str, object]]) -> str:
                 value = "true" if value else "false"
             out.append("%s = %s" % (key, value))
     return "\n".join(out) + "\n"
+
+
+_ini = ini_text
+
+
+# ------------------------------------------------- configuration pieces
+# What a service needs in its files, independent of where it runs: the lab
+# (127.0.0.1, free ports, sqlite) and the sandbox demo (node addresses behind
+# HAProxy, databases on Galera through the VIP) both write their files with
+# these. ``log_file`` None: the service logs to stderr (its agent's log_file).
+def _log_defaults(log_file: object) -> dict:
+    return ({"log_file": log_file, "use_stderr": False} if log_file is not None
+            else {"use_stderr": True})
+
+
+def authtoken_section(auth_url: str, username: str, password: str, project: str,
+                      region: str = REGION) -> dict:
+    """``[keystone_authtoken]`` of an API service validating tokens at ``auth_url``."""
+    return {"www_authenticate_uri": auth_url, "auth_url": auth_url, "auth_type": "password",
+            "project_domain_name": DOMAIN, "user_domain_name": DOMAIN,
+            "project_name": project, "username": username, "password": password,
+            "region_name": region,
+            # a token checked once stays valid in memory: keeps monitors cheap
+            "token_cache_time": 300, "http_connect_timeout": 5, "http_request_max_retries": 1}
+
+
+def keystone_sections(db_url: str, key_dir: os.PathLike | str,
+                      log_file: object = None) -> dict:
+    """keystone.conf: fernet tokens, keys below ``key_dir``, an in-memory cache."""
+    d = Path(key_dir)
+    return {
+        "DEFAULT": _log_defaults(log_file),
+        "database": {"connection": db_url},
+        "token": {"provider": "fernet", "expiration": 3600},
+        "identity": {"password_hash_rounds": 4},
+        # without the cache a token costs 0.4-0.6 s
+        "cache": {"enabled": True, "backend": "dogpile.cache.memory"},
+        "fernet_tokens": {"key_repository": d / "fernet-keys"},
+        "fernet_receipts": {"key_repository": d / "fernet-keys"},
+        "credential": {"key_repository": d / "credential-keys"},
+    }
+
+
+def keystone_env(config: os.PathLike | str, disable_file: os.PathLike | str) -> dict:
+    """uWSGI environment of Keystone: it mounts its health check with its own
+    oslo.config object, which reads only /etc/keystone, so its options come
+    by environment."""
+    return {"OS_KEYSTONE_CONFIG_FILES": str(config),
+            "OS_HEALTHCHECK__BACKENDS": "disable_by_file",
+            "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": str(disable_file)}
+
+
+def glance_sections(db_url: str, data_dir: os.PathLike | str, authtoken: Mapping[str, object],
+                    paste: os.PathLike | str, log_file: object = None) -> dict:
+    """glance-api.conf: a file store (images, staging, tasks, cache, locks
+    below ``data_dir``; create them with :data:`GLANCE_DIRS`)."""
+    d = Path(data_dir)
+    return {
+        "DEFAULT": {**_log_defaults(log_file), "enabled_backends": "fs:file",
+                    "image_cache_dir": d / "cache"},
+        "database": {"connection": db_url},
+        "glance_store": {"default_backend": "fs"},
+        "fs": {"filesystem_store_datadir": d / "images"},
+        "os_glance_staging_store": {"filesystem_store_datadir": d / "staging"},
+        "os_glance_tasks_store": {"filesystem_store_datadir": d / "tasks"},
+        "keystone_authtoken": dict(authtoken),
+        "paste_deploy": {"flavor": "keystone", "config_file": paste},
+        "oslo_concurrency": {"lock_path": d / "locks"},
+    }
+
+
+#: the directories below glance_sections' ``data_dir``
+GLANCE_DIRS = ("images", "staging", "tasks", "locks", "cache")
+
+
+def _rpc_api_defaults(log_file: object, paste: object, state_path: object, my_ip: str,
+                      host: str, **extra: object) -> dict:
+    """[DEFAULT] of cinder and manila: their API needs no message bus
+    (``fake://``) and no volume or share service."""
+    return {**_log_defaults(log_file), "transport_url": "fake://", "auth_strategy": "keystone",
+            "api_paste_config": paste, "state_path": state_path, "my_ip": my_ip, "host": host,
+            **extra}
+
+
+def cinder_sections(db_url: str, data_dir: os.PathLike | str, authtoken: Mapping[str, object],
+                    paste: os.PathLike | str, log_file: object = None, my_ip: str = HOST,
+                    host: str = "ocfpy-lab") -> dict:
+    """cinder.conf for cinder-api alone (locks and coordination below
+    ``data_dir``; create them with :data:`CINDER_DIRS`)."""
+    d = Path(data_dir)
+    return {
+        "DEFAULT": _rpc_api_defaults(log_file, paste, d, my_ip, host),
+        "database": {"connection": db_url},
+        "coordination": {"backend_url": "file://%s" % (d / "coordination")},
+        "keystone_authtoken": dict(authtoken),
+        "oslo_concurrency": {"lock_path": d / "locks"},
+    }
+
+
+CINDER_DIRS = ("locks", "coordination")
+
+
+def manila_sections(db_url: str, data_dir: os.PathLike | str, authtoken: Mapping[str, object],
+                    paste: os.PathLike | str, log_file: object = None, my_ip: str = HOST,
+                    host: str = "ocfpy-lab") -> dict:
+    """manila.conf for manila-api alone (locks below ``data_dir``; its
+    ``default_share_type`` is ``default``)."""
+    d = Path(data_dir)
+    return {
+        "DEFAULT": _rpc_api_defaults(log_file, paste, d, my_ip, host,
+                                     enabled_share_protocols="NFS,CIFS",
+                                     default_share_type="default"),
+        "database": {"connection": db_url},
+        "keystone_authtoken": dict(authtoken),
+        "oslo_concurrency": {"lock_path": d / "locks"},
+    }
+
+
+MANILA_DIRS = ("locks",)
+
+
+def uwsgi_ini_text(sockets: Sequence[str], module: str, venv: os.PathLike | str,
+                   env: Mapping[str, str] = (), pyargv: str = "",
+                   header: str = "# written by ocfpy.sandbox.openstack") -> str:
+    """A uWSGI ini running WSGI ``module`` from ``venv`` on every
+    ``http-socket`` of ``sockets`` ("ADDRESS:PORT"), 1 process, 2 threads.
+
+    >>> "http-socket = 10.0.0.12:5000" in uwsgi_ini_text(
+    ...     ["10.0.0.12:5000", "127.0.0.1:5000"], "keystone.wsgi.api:application", "/venv")
+    True
+    """
+    lines = {
+        "module": module,
+        "virtualenv": str(venv),
+        "processes": 1,
+        "threads": 2,
+        # TERM stops (uWSGI's default is a "brutal reload")
+        "die-on-term": True,
+        "need-app": True,
+        # uWSGI resets reused keep-alive connections: tell clients up front
+        "add-header": "Connection: close",
+        "disable-logging": True,
+        "buffer-size": 65535,
+    }
+    body = ini_text({"uwsgi": lines}, header=header)
+    body += "".join("http-socket = %s\n" % s for s in sockets)
+    for key, value in dict(env, **_QUIET).items():
+        body += "env = %s=%s\n" % (key, value)
+    if pyargv:
+        # cinder's and manila's WSGI modules parse sys.argv, which pyargv sets
+        body += "pyargv = %s\n" % pyargv
+    return body
+
+
+def paste_text(venv: os.PathLike | str, service: str, disable_file: os.PathLike | str) -> str:
+    """``service``'s paste ini as its release ships it (the venv's etc/), with
+    the health check's ``disable_by_file_path`` set to ``disable_file``."""
+    src = (Path(venv) / "etc" / _PASTE[service]).read_text()
+    out = []
+    for line in src.splitlines():
+        if line.strip().startswith("disable_by_file_path"):
+            line = "disable_by_file_path = %s" % disable_file
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def manage_commands(venv: os.PathLike | str, configs: Mapping[str, os.PathLike | str],
+                    keystone_owner: tuple[str, str], bootstrap_url: str) -> dict:
+    """argv of each independent database set-up chain, by service: keystone
+    (db_sync, fernet and credential keys owned by ``keystone_owner`` (user,
+    group), then ``bootstrap`` of the admin with ``bootstrap_url`` as its
+    three identity endpoints, in one Python that forks per command: see
+    :data:`KEYSTONE_MANAGE_FORKS`), glance, cinder and manila ``db sync``.
+    ``configs`` maps a service (``keystone``, ``glance-api``, ...) to its
+    configuration file; the bootstrap password goes by environment
+    (``OS_BOOTSTRAP_PASSWORD``), never by argv. The chains may run at once.
+    """
+    venv = Path(venv)
+    out = {}
+    if "keystone" in configs:
+        km = ["keystone-manage", "--config-file", str(configs["keystone"])]
+        own = ["--keystone-user", keystone_owner[0], "--keystone-group", keystone_owner[1]]
+        stages = [
+            [km + ["db_sync"], km + ["fernet_setup"] + own, km + ["credential_setup"] + own],
+            [km + ["bootstrap", "--bootstrap-username", ADMIN_USER,
+                   "--bootstrap-project-name", ADMIN_PROJECT, "--bootstrap-role-name", "admin",
+                   "--bootstrap-region-id", REGION, "--bootstrap-public-url", bootstrap_url,
+                   "--bootstrap-internal-url", bootstrap_url,
+                   "--bootstrap-admin-url", bootstrap_url]],
+        ]
+        out["keystone"] = [str(venv / "bin" / "python"), "-c", KEYSTONE_MANAGE_FORKS,
+                           json.dumps(stages)]
+    for service, argv in (("glance-api", ["glance-manage", "--config-file", "{}", "db_sync"]),
+                          ("cinder-api", ["cinder-manage", "--config-file", "{}", "db", "sync"]),
+                          ("manila-api", ["manila-manage", "--config-file", "{}", "db", "sync"])):
+        if service in configs:
+            out[service] = [str(venv / "bin" / argv[0])] + [
+                str(configs[service]) if a == "{}" else a for a in argv[1:]]
+    return out
+
+
+def register_catalog(call: Callable[..., object], entries: Sequence[tuple],
+                     service_users: Mapping[str, str] | None = None) -> None:
+    """Services and their public, internal and admin endpoints in Keystone's
+    catalog through its REST API: ``entries`` are (name, type, url);
+    ``call(method, path, body)`` sends one request with an admin token and
+    returns the parsed answer. ``service_users`` ({name: password}, may be
+    empty) also creates project ``service`` and, per service named in it, a
+    user of that name with roles admin and service in it.
+
+    Example::
+
+        register_catalog(call, [("glance", "image", "http://10.0.0.11:9292")])
+    """
+    domain_id = "default"
+    users = dict(service_users or {})
+    if service_users is not None:
+        project = call("POST", "/projects", {"project": {
+            "name": SERVICE_PROJECT, "domain_id": domain_id}})["project"]["id"]
+        roles = {r["name"]: r["id"] for r in call("GET", "/roles")["roles"]}
+        if "service" not in roles:
+            roles["service"] = call("POST", "/roles", {"role": {"name": "service"}})["role"]["id"]
+    for name, ctype, url in entries:
+        if name in users:
+            user = call("POST", "/users", {"user": {
+                "name": name, "password": users[name],
+                "domain_id": domain_id, "enabled": True}})["user"]["id"]
+            for role in ("admin", "service"):
+                call("PUT", "/projects/%s/users/%s/roles/%s" % (project, user, roles[role]))
+        sid = call("POST", "/services", {"service": {
+            "name": name, "type": ctype, "enabled": True}})["service"]["id"]
+        for iface in ("public", "internal", "admin"):
+            call("POST", "/endpoints", {"endpoint": {
+                "service_id": sid, "interface": iface, "region_id": REGION,
+                "url": url, "enabled": True}})
 
 
 # --------------------------------------------------------------------- lab
@@ -565,121 +820,50 @@ class OpenStackLab:
 
     # ---------------------------------------------------------- config files
     def _authtoken(self, svc: Service) -> dict:
-        ks = self.keystone.url
-        return {"www_authenticate_uri": ks, "auth_url": ks, "auth_type": "password",
-                "project_domain_name": DOMAIN, "user_domain_name": DOMAIN,
-                "project_name": svc.project, "username": svc.username,
-                "password": svc.password, "region_name": REGION,
-                # a token checked once stays valid in memory: keeps monitors cheap
-                "token_cache_time": 300, "http_connect_timeout": 5, "http_request_max_retries": 1}
+        return authtoken_section(self.keystone.url, svc.username, svc.password, svc.project)
 
     def _write_uwsgi(self, svc: Service, env: Mapping[str, str] = (), pyargv: str = "") -> None:
-        lines = {
-            "http-socket": "%s:%d" % (HOST, svc.port),
-            "module": svc.module,
-            "virtualenv": str(self.venv),
-            "processes": 1,
-            "threads": 2,
-            # TERM stops (uWSGI's default is a "brutal reload")
-            "die-on-term": True,
-            "need-app": True,
-            # uWSGI resets reused keep-alive connections: tell clients up front
-            "add-header": "Connection: close",
-            "disable-logging": True,
-            "buffer-size": 65535,
-        }
-        body = _ini({"uwsgi": lines})
-        for key, value in dict(env, **_QUIET).items():
-            body += "env = %s=%s\n" % (key, value)
-        if pyargv:
-            body += "pyargv = %s\n" % pyargv
-        svc.ini.write_text(body)
+        svc.ini.write_text(uwsgi_ini_text(["%s:%d" % (HOST, svc.port)], svc.module, self.venv,
+                                          env=env, pyargv=pyargv))
 
     def _write_paste(self, svc: Service) -> None:
-        src = (self.venv / "etc" / _PASTE[svc.name]).read_text()
-        out = []
-        for line in src.splitlines():
-            if line.strip().startswith("disable_by_file_path"):
-                line = "disable_by_file_path = %s" % svc.disable_file
-            out.append(line)
-        svc.paste.write_text("\n".join(out) + "\n")
+        svc.paste.write_text(paste_text(self.venv, svc.name, svc.disable_file))
 
     def _write_keystone(self, svc: Service) -> None:
-        d = svc.dir
-        svc.config.write_text(_ini({
-            "DEFAULT": {"log_file": svc.log_file, "use_stderr": False},
-            "database": {"connection": "sqlite:///%s" % (d / "keystone.db")},
-            "token": {"provider": "fernet", "expiration": 3600},
-            "identity": {"password_hash_rounds": 4},
-            # without the cache a token costs 0.4-0.6 s
-            "cache": {"enabled": True, "backend": "dogpile.cache.memory"},
-            "fernet_tokens": {"key_repository": d / "fernet-keys"},
-            "fernet_receipts": {"key_repository": d / "fernet-keys"},
-            "credential": {"key_repository": d / "credential-keys"},
-        }))
+        svc.config.write_text(ini_text(keystone_sections(
+            "sqlite:///%s" % (svc.dir / "keystone.db"), svc.dir, log_file=svc.log_file)))
         self._write_keystone_uwsgi(svc)
 
     def _write_keystone_uwsgi(self, svc: Service) -> None:
-        # keystone mounts its health check with its own oslo.config object,
-        # which reads only /etc/keystone: give it its options by environment
-        self._write_uwsgi(svc, env={
-            "OS_KEYSTONE_CONFIG_FILES": str(svc.config),
-            "OS_HEALTHCHECK__BACKENDS": "disable_by_file",
-            "OS_HEALTHCHECK__DISABLE_BY_FILE_PATH": str(svc.disable_file),
-        })
+        self._write_uwsgi(svc, env=keystone_env(svc.config, svc.disable_file))
 
     def _write_glance(self, svc: Service) -> None:
         d = svc.dir
-        for sub in ("images", "staging", "tasks", "locks"):
+        for sub in GLANCE_DIRS[:4]:
             (d / sub).mkdir(exist_ok=True)
         self._write_paste(svc)
-        svc.config.write_text(_ini({
-            "DEFAULT": {"log_file": svc.log_file, "use_stderr": False,
-                        "enabled_backends": "fs:file", "image_cache_dir": d / "cache"},
-            "database": {"connection": "sqlite:///%s" % (d / "glance.db")},
-            "glance_store": {"default_backend": "fs"},
-            "fs": {"filesystem_store_datadir": d / "images"},
-            "os_glance_staging_store": {"filesystem_store_datadir": d / "staging"},
-            "os_glance_tasks_store": {"filesystem_store_datadir": d / "tasks"},
-            "keystone_authtoken": self._authtoken(svc),
-            "paste_deploy": {"flavor": "keystone", "config_file": svc.paste},
-            "oslo_concurrency": {"lock_path": d / "locks"},
-        }))
+        svc.config.write_text(ini_text(glance_sections(
+            "sqlite:///%s" % (d / "glance.db"), d, self._authtoken(svc), svc.paste,
+            log_file=svc.log_file)))
         self._write_uwsgi(svc, env={"OS_GLANCE_CONFIG_DIR": str(d)})
-
-    def _rpc_api_defaults(self, svc: Service, **extra: object) -> dict:
-        """[DEFAULT] of cinder and manila: their API needs no message bus
-        (``fake://``) and no volume or share service."""
-        return {"log_file": svc.log_file, "use_stderr": False, "transport_url": "fake://",
-                "auth_strategy": "keystone", "api_paste_config": svc.paste,
-                "state_path": svc.dir, "my_ip": HOST, "host": "ocfpy-lab", **extra}
 
     def _write_cinder(self, svc: Service) -> None:
         d = svc.dir
-        (d / "locks").mkdir(exist_ok=True)
-        (d / "coordination").mkdir(exist_ok=True)
+        for sub in CINDER_DIRS:
+            (d / sub).mkdir(exist_ok=True)
         self._write_paste(svc)
-        svc.config.write_text(_ini({
-            "DEFAULT": self._rpc_api_defaults(svc),
-            "database": {"connection": "sqlite:///%s" % (d / "cinder.db")},
-            "coordination": {"backend_url": "file://%s" % (d / "coordination")},
-            "keystone_authtoken": self._authtoken(svc),
-            "oslo_concurrency": {"lock_path": d / "locks"},
-        }))
-        # cinder's WSGI module parses sys.argv, which uWSGI's pyargv sets
+        svc.config.write_text(ini_text(cinder_sections(
+            "sqlite:///%s" % (d / "cinder.db"), d, self._authtoken(svc), svc.paste,
+            log_file=svc.log_file)))
         self._write_uwsgi(svc, pyargv="--config-file %s" % svc.config)
 
     def _write_manila(self, svc: Service) -> None:
         d = svc.dir
-        (d / "locks").mkdir(exist_ok=True)
+        for sub in MANILA_DIRS:
+            (d / sub).mkdir(exist_ok=True)
         self._write_paste(svc)
-        svc.config.write_text(_ini({
-            "DEFAULT": self._rpc_api_defaults(svc, enabled_share_protocols="NFS,CIFS",
-                                              default_share_type="default"),
-            "database": {"connection": self.manila_db_url},
-            "keystone_authtoken": self._authtoken(svc),
-            "oslo_concurrency": {"lock_path": d / "locks"},
-        }))
+        svc.config.write_text(ini_text(manila_sections(
+            self.manila_db_url, d, self._authtoken(svc), svc.paste, log_file=svc.log_file)))
         self._write_uwsgi(svc, pyargv="--config-file %s" % svc.config)
 
     # -------------------------------------------------------------- manage
@@ -690,33 +874,12 @@ class OpenStackLab:
         """Run the database syncs and key set-ups, independent chains in parallel
         (two cores: the whole takes about as long as the longest chain)."""
         ks = self.keystone
-        kconf = ["--config-file", str(ks.config)]
         uid, gid = self.uid_gid
-        own = ["--keystone-user", pwd.getpwuid(uid).pw_name,
-               "--keystone-group", _group_name(gid)]
-        km = "keystone-manage"
-        stages = [
-            [[km, *kconf, "db_sync"], [km, *kconf, "fernet_setup", *own],
-             [km, *kconf, "credential_setup", *own]],
-            [[km, *kconf, "bootstrap",
-              "--bootstrap-username", ADMIN_USER, "--bootstrap-project-name", ADMIN_PROJECT,
-              "--bootstrap-role-name", "admin", "--bootstrap-region-id", REGION,
-              "--bootstrap-public-url", ks.url + "v3/", "--bootstrap-internal-url", ks.url + "v3/",
-              "--bootstrap-admin-url", ks.url + "v3/"]],
-        ]
         chains: dict[str, list[list[str]]] = {
-            "keystone": [[str(self.venv / "bin" / "python"), "-c", KEYSTONE_MANAGE_FORKS,
-                          json.dumps(stages)]],
-        }
-        if "glance-api" in wanted:
-            chains["glance"] = [[self._bin("glance-manage"), "--config-file",
-                                 str(self.service("glance-api").config), "db_sync"]]
-        if "cinder-api" in wanted:
-            chains["cinder"] = [[self._bin("cinder-manage"), "--config-file",
-                                 str(self.service("cinder-api").config), "db", "sync"]]
-        if "manila-api" in wanted:
-            chains["manila"] = [[self._bin("manila-manage"), "--config-file",
-                                 str(self.service("manila-api").config), "db", "sync"]]
+            name.split("-")[0]: [argv] for name, argv in manage_commands(
+                self.venv, {s: self.service(s).config for s in
+                            ["keystone"] + [w for w in wanted if w in _PASTE]},
+                (pwd.getpwuid(uid).pw_name, _group_name(gid)), ks.url + "v3/").items()}
         # the bootstrap password goes through the environment, never argv
         env = dict(os.environ, OS_BOOTSTRAP_PASSWORD=self.admin_password, **_QUIET)
         running: dict[str, tuple[subprocess.Popen, list, object]] = {}
@@ -848,27 +1011,14 @@ class OpenStackLab:
                 raise LabError("keystone %s %s: HTTP %d %s" % (method, path, status, doc))
             return doc
 
-        domain_id = "default"
-        project = call("POST", "/projects", {"project": {
-            "name": SERVICE_PROJECT, "domain_id": domain_id}})["project"]["id"]
-        roles = {r["name"]: r["id"] for r in call("GET", "/roles")["roles"]}
-        if "service" not in roles:
-            roles["service"] = call("POST", "/roles", {"role": {"name": "service"}})["role"]["id"]
+        entries, users = [], {}
         for name in wanted:
             svc = self.services[name]
             if svc.short != "keystone":
-                user = call("POST", "/users", {"user": {
-                    "name": svc.username, "password": svc.password,
-                    "domain_id": domain_id, "enabled": True}})["user"]["id"]
-                for role in ("admin", "service"):
-                    call("PUT", "/projects/%s/users/%s/roles/%s" % (project, user, roles[role]))
-                sid = call("POST", "/services", {"service": {
-                    "name": svc.short, "type": svc.catalog_type, "enabled": True}})["service"]["id"]
-                for iface in ("public", "internal", "admin"):
-                    call("POST", "/endpoints", {"endpoint": {
-                        "service_id": sid, "interface": iface, "region_id": REGION,
-                        "url": svc.api_url + ("v3/$(project_id)s" if svc.short == "cinder" else ""),
-                        "enabled": True}})
+                entries.append((svc.short, svc.catalog_type, svc.api_url + (
+                    "v3/$(project_id)s" if svc.short == "cinder" else "")))
+                users[svc.short] = svc.password
+        register_catalog(call, entries, users)
 
     # -------------------------------------------------------------- close
     def close(self) -> None:
