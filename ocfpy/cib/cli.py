@@ -75,7 +75,7 @@ def _guarded(fn):
     def wrapper(*args, **kwargs):
         fmt = kwargs.get("fmt", "text")
         detailed = kwargs.get("detailed_exitcode", False)
-        from ocfpy.cib.spec import SpecError
+        from ocfpy.cib.errors import SpecError
         try:
             try:
                 return fn(*args, **kwargs)
@@ -219,7 +219,7 @@ def _configuration(path: str, schema: str):
     if path.lower().endswith(".xml"):
         from lxml import etree
 
-        from ocfpy.cib.spec import SpecError, _xml_msg
+        from ocfpy.cib.errors import SpecError, xml_message as _xml_msg
         try:
             root = etree.parse(path).getroot()
         except etree.XMLSyntaxError as e:

@@ -77,7 +77,7 @@ from ocfpy.cib.model import (
     Clone, Colocation, ColocationSet, Config, Expression, FencingDevice, FencingLevel,
     Group, Location, Node, Op, Order, OrderSet, Primitive, ResourceSet, Rule,
 )
-from ocfpy.cib.spec import SpecError
+from ocfpy.cib.errors import SpecError
 
 __all__ = ["load_data_spec", "parse_data", "config_to_data", "dump_yaml", "dump_json",
            "parse_rule", "rule_to_text"]

@@ -39,7 +39,7 @@ def read_for_import(xml: Union[str, bytes], source: str = "a CIB", strict: bool 
     from lxml import etree
 
     from ocfpy.cib.read import read_cib
-    from ocfpy.cib.spec import SpecError, _xml_msg
+    from ocfpy.cib.errors import SpecError, xml_message as _xml_msg
 
     try:
         root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml,

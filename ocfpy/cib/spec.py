@@ -38,27 +38,15 @@ from typing import Optional
 
 from ocfpy.cib.model import Config
 
+from ocfpy.cib.errors import SpecError, xml_message as _xml_msg  # noqa: E402 - re-exported
+
 DATA_SUFFIXES = (".yml", ".yaml", ".json")
 
 _OCFPY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class SpecError(ValueError):
-    """A spec that cannot be loaded; ``str()`` is ``file:line: message``."""
-
-    def __init__(self, path: str, line: Optional[int], message: str):
-        self.path, self.line, self.message = path, line, message
-        where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}")
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
-
-
-def _xml_msg(e) -> str:
-    """lxml's message without its trailing ", line N, column M" (the line is given)."""
-    return re.sub(r",? line \d+, column \d+$", "", _one_line(e.msg))
 
 
 def _blame(path: str, exc: BaseException) -> Optional[int]:

@@ -233,16 +233,14 @@ def _ours(argv):
 
 
 @pytest.mark.skipif(shutil.which("pcs") is None, reason="pcs is not installed")
-def test_pcs_refuses_our_installed_agents_without_force_because_of_private(resource_d, tmp_path):
+def test_pcs_creates_the_guides_glance_api_without_force(resource_d, tmp_path):
     # pcs 0.11 validates meta-data against its OCF RNG, which has no "private"
-    # attribute (Pacemaker honours it): the reason our agents get --force
+    # attribute: our meta-data has none, so pcs takes the guide's line as it is
     cib = empty_cib(tmp_path / "cib.xml")
     agent, params = GUIDE["p_glance-api"]
     argv = ["pcs", "-f", str(cib), "resource", "create", "p_glance-api", f"ocf:openstack:{agent}",
             *[f"{k}={v}" for k, v in params.items()], "--no-default-ops"]
-    refused = in_namespace(resource_d, argv)
-    assert refused.returncode != 0 and "private" in refused.stderr, refused.stderr
-    accepted = in_namespace(resource_d, argv + ["--force"])
+    accepted = in_namespace(resource_d, argv)
     assert accepted.returncode == 0, accepted.stderr
     assert primitives(cib)["p_glance-api"] == (agent, "openstack", params)
 
@@ -250,8 +248,8 @@ def test_pcs_refuses_our_installed_agents_without_force_because_of_private(resou
 @pytest.mark.skipif(shutil.which("pcs") is None, reason="pcs is not installed")
 def test_pcs_accepts_the_snippets_rendering_with_our_agents_installed(resource_d, tmp_path,
                                                                       monkeypatch):
-    # force="missing" (what crm_snippets and `ocfpy cib` use) adds --force for
-    # our installed agents (private parameters) and the commands succeed
+    # force="missing" (what crm_snippets and `ocfpy cib` use) adds --force only
+    # for agents this machine cannot have: never for ours, and pcs takes them
     from ocfpy.cib import render_pcs
 
     monkeypatch.setattr(render_pcs, "OCF_ROOT", str(resource_d.parent))
@@ -261,6 +259,6 @@ def test_pcs_accepts_the_snippets_rendering_with_our_agents_installed(resource_d
         assert any(_ours(argv) for argv in commands), name
         for argv in commands:
             if _ours(argv):
-                assert "--force" in argv, argv
+                assert "--force" not in argv, argv
             proc = in_namespace(resource_d, ["pcs", "-f", str(cib), *argv])
             assert proc.returncode == 0, f"{name}: {argv}: {proc.stderr}"
