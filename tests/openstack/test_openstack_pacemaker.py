@@ -53,6 +53,9 @@ def push(c, cfg):
     from ocfpy.cib.render_xml import to_configuration
 
     conf = to_configuration(cfg)
+    device = c.fence_device_xml()    # the cluster's fencing stays: without it nothing starts
+    if device:
+        conf.find("resources").append(etree.fromstring(device))
     for section in ("resources", "constraints"):
         c.run(["cibadmin", "--replace", "-o", section, "--xml-pipe"],
               input=etree.tostring(conf.find(section), encoding="unicode"))
