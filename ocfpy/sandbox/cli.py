@@ -143,8 +143,7 @@ def up(nodes: str | None, demo: str | None, no_demo: bool):
     if old is not None:
         if old.running():
             raise click.ClickException(
-                "a sandbox of %d node(s) is already up; run `ocfpy sandbox down` first"
-                % state["nodes"])
+                f"a sandbox of {int(state['nodes'])} node(s) is already up; run `ocfpy sandbox down` first")
         _echo("removing the remains of a sandbox that is no longer running")
         try:
             old.stop(timeout=10)
@@ -162,7 +161,7 @@ def up(nodes: str | None, demo: str | None, no_demo: bool):
         if demo:
             summary = demos.run_demo(cluster, demo, progress=_echo)
     except BaseException as exc:
-        _echo("start failed, removing everything: %s" % (str(exc).splitlines() or [""])[0])
+        _echo(f"start failed, removing everything: {(str(exc).splitlines() or [''])[0]}")
         try:
             cluster.stop()
             demos.remove_files()
@@ -175,12 +174,11 @@ def up(nodes: str | None, demo: str | None, no_demo: bool):
     for line in summary:
         _echo(line)
     ocfpy_cmd, python = _commands()
-    _echo("up: %s (%s)." % (", ".join(cluster.node_names), cluster.name))
+    _echo(f"up: {', '.join(cluster.node_names)} ({cluster.name}).")
     if demo == "openstack":
         click.echo("\n".join(demos.usage(ocfpy_cmd, python)))
     else:
-        _echo("Try `%s sandbox exec node1 -- crm_mon -1`; `%s sandbox down` removes it."
-              % (ocfpy_cmd, ocfpy_cmd))
+        _echo(f"Try `{ocfpy_cmd} sandbox exec node1 -- crm_mon -1`; `{ocfpy_cmd} sandbox down` removes it.")
 
 
 @sandbox.command()
@@ -189,15 +187,15 @@ def status():
     a token through the VIP used on every node (exit 1 when it is down)."""
     cluster, state = _attach()
     if cluster is None:
-        click.echo("no sandbox (state file %s absent)" % _state_file())
+        click.echo(f"no sandbox (state file {_state_file()} absent)")
         sys.exit(1)
     alive = cluster.running()
     click.echo("sandbox %s: %d node(s), %s" % (
         state["name"], state["nodes"], "running" if alive else "NOT RUNNING (run down)"))
-    click.echo("  workdir: %s" % state["workdir"])
+    click.echo(f"  workdir: {state['workdir']}")
     current = cluster.to_state()
     if current.get("bridge"):
-        click.echo("  bridge:  %s" % current["bridge"])
+        click.echo(f"  bridge:  {current['bridge']}")
     click.echo("  fencing: %s" % ("on (device fence-nodes, stonith:fence_ocfpy_sandbox)"
                                   if current.get("fencing") else "off"))
     from ocfpy.sandbox.cluster import _alive
@@ -220,7 +218,7 @@ def status():
     if _demo_name(state) == "openstack":
         res = cluster.run([sys.executable, "-m", "ocfpy.sandbox.demo", "token"], node=up_nodes[0],
                           check=False, timeout=60)
-        click.echo("demo check from %s: " % up_nodes[0]
+        click.echo(f"demo check from {up_nodes[0]}: "
                    + ((res.stdout + res.stderr).strip() or "no answer"))
 
 
@@ -299,13 +297,13 @@ def power(action: str, node: str | None, no_wait: bool, timeout: float):
             states = cluster.power_states()
             if node is None:
                 for name, on in states.items():
-                    click.echo("%s: %s" % (name, "on" if on else "off"))
+                    click.echo(f"{name}: {'on' if on else 'off'}")
                 return
             name = cluster.node_name(node)
-            click.echo("%s: %s" % (name, "on" if states[name] else "off"))
+            click.echo(f"{name}: {'on' if states[name] else 'off'}")
             sys.exit(0 if states[name] else 2)
         if node is None:
-            raise click.UsageError("power %s needs a NODE" % action)
+            raise click.UsageError(f"power {action} needs a NODE")
         name = cluster.node_name(node)
         t0 = time.monotonic()
         if action in ("off", "crash"):
@@ -320,10 +318,9 @@ def power(action: str, node: str | None, no_wait: bool, timeout: float):
             cluster.reboot(name, wait=not no_wait, timeout=timeout)
             done = True
         if not done:
-            _echo("%s was already on" % name)
+            _echo(f"{name} was already on")
         else:
-            _echo("%s %s in %.1f s" % (name, "powered on" if no_wait else "back Online",
-                                       time.monotonic() - t0))
+            _echo(f"{name} {'powered on' if no_wait else 'back Online'} in {time.monotonic() - t0:.1f} s")
     except ValueError as exc:
         raise click.ClickException(str(exc))
     except (ClusterError, TimeoutError) as exc:
@@ -358,7 +355,7 @@ def fence(node: str, off: bool, timeout: int):
     if requester is None:
         raise click.ClickException("every node is powered off")
     verb = "--fence" if off else "--reboot"
-    _echo("%s: stonith_admin %s %s" % (requester, verb, target))
+    _echo(f"{requester}: stonith_admin {verb} {target}")
     t0 = time.monotonic()
     res = cluster.run(["stonith_admin", verb, target, "--timeout", str(timeout)],
                       node=requester, check=False, timeout=timeout + 30)
@@ -366,23 +363,20 @@ def fence(node: str, off: bool, timeout: int):
         # the node fenced itself: stonith_admin died with it (reboot: it comes back)
         if not off:
             cluster.wait_node_online(target, timeout)
-            _echo("%s fenced itself (reboot) and is back Online in %.1f s"
-                  % (target, time.monotonic() - t0))
+            _echo(f"{target} fenced itself (reboot) and is back Online in {time.monotonic() - t0:.1f} s")
         else:
-            _echo("%s fenced itself (off): `ocfpy sandbox power on %s` brings it back"
-                  % (target, target))
+            _echo(f"{target} fenced itself (off): `ocfpy sandbox power on {target}` brings it back")
         return
     if res.returncode != 0:
         raise click.ClickException("fencing %s failed (rc=%d): %s" % (
             target, res.returncode, (res.stderr or res.stdout).strip()))
-    _echo("%s fenced (%s) in %.1f s" % (target, "off" if off else "reboot",
-                                        time.monotonic() - t0))
+    _echo(f"{target} fenced ({'off' if off else 'reboot'}) in {time.monotonic() - t0:.1f} s")
     # (without --verbose, 2.1.5 shows one success, not always the newest)
     hist = cluster.run(["stonith_admin", "--history", target, "--verbose"], node=requester,
                        check=False)
     click.echo((hist.stdout + hist.stderr).rstrip())
     if off:
-        _echo("`ocfpy sandbox power on %s` brings it back" % target)
+        _echo(f"`ocfpy sandbox power on {target}` brings it back")
 
 
 @sandbox.command()
@@ -395,17 +389,16 @@ def down():
         _echo("no sandbox to remove")
         return
     t0 = time.monotonic()
-    _echo("stopping Pacemaker (it stops the resources) and corosync on %s"
-          % ", ".join(cluster.node_names))
+    _echo(f"stopping Pacemaker (it stops the resources) and corosync on {', '.join(cluster.node_names)}")
     try:
         cluster.stop()
     except ClusterError as exc:
-        raise click.ClickException("%s (state kept in %s; run down again)" % (exc, _state_file()))
+        raise click.ClickException(f"{exc} (state kept in {_state_file()}; run down again)")
     from ocfpy.sandbox.demo import DemoLayout, remove_files
 
     demo_dir = DemoLayout.default().dir
     if demo_dir.exists():
         remove_files()
-        _echo("removed the demo's files (%s)" % demo_dir)
+        _echo(f"removed the demo's files ({demo_dir})")
     _forget_state()
-    _echo("down in %.1f s; nothing left behind" % (time.monotonic() - t0))
+    _echo(f"down in {time.monotonic() - t0:.1f} s; nothing left behind")

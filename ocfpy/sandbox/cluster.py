@@ -156,7 +156,7 @@ class NodeCommandError(subprocess.CalledProcessError):
 
     def __str__(self) -> str:
         detail = (self.stderr or self.stdout or "").strip()
-        return "%s%s" % (super().__str__(), (": " + detail[-2000:]) if detail else "")
+        return f"{super().__str__()}{': ' + detail[-2000:] if detail else ''}"
 
 
 def missing_requirements() -> str | None:
@@ -173,8 +173,7 @@ def missing_requirements() -> str | None:
     absent = [t for t in ("pacemakerd", "corosync", "unshare")
               if _which(t) is None]
     if absent:
-        return "not installed: %s (apt-get install pacemaker corosync util-linux)" % (
-            ", ".join(absent))
+        return f"not installed: {', '.join(absent)} (apt-get install pacemaker corosync util-linux)"
     return None
 
 
@@ -186,7 +185,7 @@ def _which(tool: str) -> str | None:
 def _proc_stat(pid: int) -> tuple[str, int] | None:
     """(state letter, start time) of pid from /proc, or None if it is gone."""
     try:
-        with open("/proc/%d/stat" % pid, "rb") as fh:
+        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
             data = fh.read().decode("ascii", "replace")
     except OSError:
         return None
@@ -222,7 +221,7 @@ def _alive(pid: int, start: int | None = None) -> bool:
 
 def _ns_inode(pid: int, kind: str) -> int | None:
     try:
-        return os.stat("/proc/%d/ns/%s" % (pid, kind)).st_ino
+        return os.stat(f"/proc/{int(pid)}/ns/{kind}").st_ino
     except OSError:
         return None
 
@@ -285,7 +284,7 @@ class _Netlink:
 
             # flags=0: never create a named namespace (/run/netns) for the path
             self.ipr = IPRoute() if self.pid is None else \
-                IPRoute(netns="/proc/%d/ns/net" % self.pid, flags=0)
+                IPRoute(netns=f"/proc/{int(self.pid)}/ns/net", flags=0)
         except Exception as exc:
             raise ClusterError("netlink%s: %s" % (
                 "" if self.pid is None else " in the namespace of pid %d" % self.pid, exc)
@@ -299,36 +298,36 @@ class _Netlink:
         try:
             return getattr(self.ipr, method)(*args, **kw)
         except Exception as exc:
-            raise ClusterError("%s failed: %s" % (what, exc)) from None
+            raise ClusterError(f"{what} failed: {exc}") from None
 
     def index(self, ifname: str) -> int | None:
-        found = self._call("looking up %s" % ifname, "link_lookup", ifname=ifname)
+        found = self._call(f"looking up {ifname}", "link_lookup", ifname=ifname)
         return found[0] if found else None
 
     def _index(self, ifname: str) -> int:
         idx = self.index(ifname)
         if idx is None:
-            raise ClusterError("no link %s" % ifname)
+            raise ClusterError(f"no link {ifname}")
         return idx
 
     def add_bridge(self, ifname: str) -> None:
-        self._call("creating bridge %s" % ifname, "link", "add", ifname=ifname, kind="bridge")
+        self._call(f"creating bridge {ifname}", "link", "add", ifname=ifname, kind="bridge")
 
     def add_veth(self, ifname: str, peer: str, peer_pid: int) -> None:
         """veth pair ``ifname`` (here) / ``peer`` (in the netns of ``peer_pid``)."""
-        self._call("creating veth %s" % ifname, "link", "add", ifname=ifname, kind="veth",
+        self._call(f"creating veth {ifname}", "link", "add", ifname=ifname, kind="veth",
                    peer={"ifname": peer, "net_ns_pid": peer_pid})
 
     def up(self, ifname: str, master: str | None = None) -> None:
         kw: dict = {"state": "up"}
         if master is not None:
             kw["master"] = self._index(master)
-        self._call("setting %s up" % ifname, "link", "set", index=self._index(ifname), **kw)
+        self._call(f"setting {ifname} up", "link", "set", index=self._index(ifname), **kw)
 
     def down(self, ifname: str) -> None:
         idx = self.index(ifname)
         if idx is not None:
-            self._call("setting %s down" % ifname, "link", "set", index=idx, state="down")
+            self._call(f"setting {ifname} down", "link", "set", index=idx, state="down")
 
     def delete(self, ifname: str) -> bool:
         """Delete link ``ifname``; False when it did not exist (any more)."""
@@ -340,11 +339,11 @@ class _Netlink:
         except Exception as exc:
             if self.index(ifname) is None:   # gone meanwhile (its namespace died)
                 return False
-            raise ClusterError("deleting %s failed: %s" % (ifname, exc)) from None
+            raise ClusterError(f"deleting {ifname} failed: {exc}") from None
         return True
 
     def add_address(self, ifname: str, address: str, prefixlen: int) -> None:
-        self._call("adding %s/%d to %s" % (address, prefixlen, ifname), "addr", "add",
+        self._call(f"adding {address}/{int(prefixlen)} to {ifname}", "addr", "add",
                    index=self._index(ifname), address=address, prefixlen=prefixlen)
 
 
@@ -459,12 +458,12 @@ class Cluster:
 
     def __post_init__(self) -> None:
         if self.nodes not in (1, 3):
-            raise ValueError("nodes must be 1 or 3, not %r" % (self.nodes,))
+            raise ValueError(f"nodes must be 1 or 3, not {self.nodes!r}")
         self.tag = secrets.token_hex(3)
         if self.name is None:
             self.name = "ocfpy-" + self.tag
         self._nodes = [
-            _Node(i, "node%d" % i, "127.0.0.1" if self.nodes == 1 else "%s.%d" % (SUBNET, i))
+            _Node(i, f"node{int(i)}", "127.0.0.1" if self.nodes == 1 else f"{SUBNET}.{int(i)}")
             for i in range(1, self.nodes + 1)
         ]
         self._procs: list[_Proc] = []
@@ -544,9 +543,9 @@ class Cluster:
             for n in self._nodes:
                 if n.name == node or str(n.index) == node:
                     return n
-            raise ValueError("no node %r in %s" % (node, self.node_names))
+            raise ValueError(f"no node {node!r} in {self.node_names}")
         if not 1 <= node <= len(self._nodes):
-            raise ValueError("no node %r in %s" % (node, self.node_names))
+            raise ValueError(f"no node {node!r} in {self.node_names}")
         return self._nodes[node - 1]
 
     def node_argv(self, argv: Sequence[str], node: int | str = 1) -> list[str]:
@@ -559,7 +558,7 @@ class Cluster:
         self._sync()
         if self._started and self.workdir is not None and (n.holder is None
                                                            or not n.holder.alive()):
-            raise ClusterError("%s is powered off" % n.name)
+            raise ClusterError(f"{n.name} is powered off")
         pid = n.holder.pid if n.holder else 0
         return ["nsenter", "-t", str(pid), *_NS_ARGS, "--", *argv]
 
@@ -647,8 +646,7 @@ class Cluster:
             else:
                 last = res.stderr
             if time.monotonic() >= deadline:
-                raise TimeoutError("condition not met within %ss; last crm_mon:\n%s" % (
-                    timeout, last[-4000:]))
+                raise TimeoutError(f"condition not met within {timeout}s; last crm_mon:\n{last[-4000:]}")
             time.sleep(interval)
 
     def resource_state(self, rsc_id: str, mon: str | ET.Element | None = None) -> dict:
@@ -713,7 +711,7 @@ class Cluster:
         self._owner = {"pid": os.getpid(), "start": (_proc_stat(os.getpid()) or ("", 0))[1]}
         try:
             self._make_workdir()
-            say("preparing %d node(s) in %s" % (self.nodes, self.workdir))
+            say(f"preparing {int(self.nodes)} node(s) in {self.workdir}")
             if self.fencing:
                 from ocfpy.sandbox.fence import install_agent
 
@@ -724,13 +722,13 @@ class Cluster:
             self.install_agents()
             for n in self._nodes:
                 self._start_holder(n)
-            say("namespaces ready (holders %s)" % ", ".join(str(p) for p in self.holder_pids))
+            say(f"namespaces ready (holders {', '.join((str(p) for p in self.holder_pids))})")
             if self.nodes > 1:
                 self._make_network()
-                say("bridge %s up, nodes at %s.1-%d" % (self._bridge, SUBNET, self.nodes))
+                say(f"bridge {self._bridge} up, nodes at {SUBNET}.1-{int(self.nodes)}")
             cs = [self._spawn(n, "corosync", ["corosync", "-f"]) for n in self._nodes]
             self._wait_corosync(cs)
-            say("corosync running on %s" % ", ".join(self.node_names))
+            say(f"corosync running on {', '.join(self.node_names)}")
             for n in self._nodes:
                 self._spawn_pacemakerd(n)
             say("pacemakerd started, waiting for the cluster to settle")
@@ -760,7 +758,7 @@ class Cluster:
 
     def _make_workdir(self) -> None:
         if self.workdir is None:
-            self.workdir = Path(tempfile.mkdtemp(prefix="ocfpy-cluster-%s-" % self.tag))
+            self.workdir = Path(tempfile.mkdtemp(prefix=f"ocfpy-cluster-{self.tag}-"))
             self._workdir_created = True
         else:
             if not self.workdir.exists():
@@ -865,9 +863,9 @@ class Cluster:
                                        "type": "fence_ocfpy_sandbox"})
         attrs = ET.SubElement(dev, "instance_attributes", id=FENCE_DEVICE + "-ia")
         for key, value in (("cluster_dir", str(self.workdir)),
-                           ("host_pid", "%d:%d" % (self._anchor.pid, self._anchor.start)),
+                           ("host_pid", f"{int(self._anchor.pid)}:{int(self._anchor.start)}"),
                            ("pcmk_host_list", " ".join(self.node_names))):
-            ET.SubElement(attrs, "nvpair", id="%s-ia-%s" % (FENCE_DEVICE, key),
+            ET.SubElement(attrs, "nvpair", id=f"{FENCE_DEVICE}-ia-{key}",
                           name=key, value=value)
         ops = ET.SubElement(dev, "operations")
         ET.SubElement(ops, "op", id=FENCE_DEVICE + "-monitor-60s", name="monitor",
@@ -994,7 +992,7 @@ class Cluster:
 
     def _plug(self, n: _Node) -> None:
         """Join node ``n`` to the bridge: veth pair, its address, links up."""
-        veth = "ocv%s%d" % (self.tag, n.index)
+        veth = f"ocv{self.tag}{int(n.index)}"
         with _Netlink() as nl:
             nl.add_veth(veth, "eth0", n.holder.pid)
             n.veth = veth
@@ -1035,14 +1033,14 @@ class Cluster:
                     pending.remove(p)
             if pending:
                 if time.monotonic() >= deadline:
-                    raise ClusterError("corosync not ready within %ss" % timeout)
+                    raise ClusterError(f"corosync not ready within {timeout}s")
                 time.sleep(_POLL)
 
     def _tail(self, node: int, *files: str) -> str:
         out = []
         for f in files:
             try:
-                out.append(self._path("node%d" % node, f).read_text(errors="replace")[-2000:])
+                out.append(self._path(f"node{int(node)}", f).read_text(errors="replace")[-2000:])
             except OSError:
                 pass
         return "\n".join(out).strip()
@@ -1190,7 +1188,7 @@ class Cluster:
         # (under the lock, after _sync: a stop() that ran meanwhile removed the file)
         if (not self._started or self._stopping or self.workdir is None
                 or not Path(self.workdir, STATE_FILE).exists()):
-            raise ClusterError("cluster %s is not running (stopped or stopping)" % self.name)
+            raise ClusterError(f"cluster {self.name} is not running (stopped or stopping)")
 
     def _cut_power(self, n: _Node, timeout: float = 10) -> None:
         """Link down, SIGKILL to every process of the node, holder last.
@@ -1216,12 +1214,12 @@ class Cluster:
                 for pid in pids:
                     _kill(pid, signal.SIGKILL)
                 if time.monotonic() >= deadline:
-                    raise ClusterError("%s: processes survive SIGKILL: %s" % (n.name, pids))
+                    raise ClusterError(f"{n.name}: processes survive SIGKILL: {pids}")
                 time.sleep(0.01)
         if holder is not None:
             holder.signal(signal.SIGKILL)
             if not _wait_gone([holder], 5):
-                raise ClusterError("%s: holder %d survives SIGKILL" % (n.name, holder.pid))
+                raise ClusterError(f"{n.name}: holder {int(holder.pid)} survives SIGKILL")
         for p in [p for p in self._procs if p.node == n.index]:
             if p.popen is not None:
                 try:
@@ -1335,14 +1333,14 @@ class Cluster:
                     self._stopping = True
                     self._record()
             except OSError as exc:
-                errors.append("state: %s" % exc)
+                errors.append(f"state: {exc}")
         # 1. Pacemaker first on every node at once (it stops resources), then corosync
         for role, wait in (("pacemakerd", timeout), ("corosync", 10)):
             procs = [p for p in self._procs if p.role == role]
             try:
                 _terminate(procs, wait)
             except Exception as exc:  # keep going: the rest must still go
-                errors.append("%s: %s" % (role, exc))
+                errors.append(f"{role}: {exc}")
         # 2. anything else still inside a node (agent daemons, stray nsenter children)
         for n in self._nodes:
             if n.netns is None:
@@ -1357,7 +1355,7 @@ class Cluster:
             try:
                 _terminate([p for p in self._procs if p.role == role], 5)
             except Exception as exc:
-                errors.append("%ss: %s" % (role, exc))
+                errors.append(f"{role}s: {exc}")
         for p in self._procs:
             if p.popen is not None:
                 try:
@@ -1365,7 +1363,7 @@ class Cluster:
                 except Exception:
                     pass
             if p.alive():
-                errors.append("pid %d (%s on node%d) survived" % (p.pid, p.role, p.node))
+                errors.append(f"pid {int(p.pid)} ({p.role} on node{int(p.node)}) survived")
         # 4. network: veths die with their namespace; delete explicitly anyway
         links = [n.veth for n in self._nodes if n.veth] + ([self._bridge] if self._bridge else [])
         if links:
@@ -1394,7 +1392,7 @@ class Cluster:
                         elif target.exists():
                             target.unlink()
             except OSError as exc:
-                errors.append("workdir: %s" % exc)
+                errors.append(f"workdir: {exc}")
         self._procs = [p for p in self._procs if p.alive()]
         for n in self._nodes:
             n.holder = None if not (n.holder and n.holder.alive()) else n.holder
@@ -1447,7 +1445,7 @@ class Cluster:
         try:
             path = self._path(STATE_FILE)
             self._generation += 1
-            tmp = path.with_name(".%s.tmp%d" % (STATE_FILE, os.getpid()))
+            tmp = path.with_name(f".{STATE_FILE}.tmp{int(os.getpid())}")
             tmp.write_text(json.dumps(self.to_state(), indent=1))
             os.replace(tmp, path)
             st = os.stat(path)
@@ -1495,9 +1493,9 @@ class Cluster:
         try:
             state = json.loads(path.read_text())
         except FileNotFoundError:
-            raise ClusterError("no cluster in %s (no %s)" % (workdir, STATE_FILE)) from None
+            raise ClusterError(f"no cluster in {workdir} (no {STATE_FILE})") from None
         except (OSError, ValueError) as exc:
-            raise ClusterError("cannot read %s: %s" % (path, exc)) from None
+            raise ClusterError(f"cannot read {path}: {exc}") from None
         return cls.from_state(state)
 
     def alive(self) -> bool:
@@ -1570,7 +1568,7 @@ def _failure_rsc(failure: ET.Element) -> str:
     """Resource id of a crm_mon ``<failure>`` (op_key is ``<rsc>_<task>_<interval>``;
     ids and tasks such as migrate_to may contain underscores)."""
     op_key = failure.get("op_key", "")
-    suffix = "_%s_%s" % (failure.get("task"), failure.get("interval"))
+    suffix = f"_{failure.get('task')}_{failure.get('interval')}"
     rsc = op_key[:-len(suffix)] if op_key.endswith(suffix) else op_key.rsplit("_", 2)[0]
     return rsc.split(":")[0]  # anonymous clone instances may carry ":N"
 

@@ -95,7 +95,7 @@ def escape(text: str) -> str:
 
 
 def quoteattr(text: str) -> str:
-    return '"%s"' % escape(text)
+    return f'"{escape(text)}"'
 
 
 def metadata() -> str:
@@ -112,15 +112,14 @@ def metadata() -> str:
              "<parameters>"]
     for name, required, kind, default, shortdesc, getopt in _PARAMETERS:
         extra = ' obsoletes="port"' if name == "plug" else ""
-        lines.append('\t<parameter name=%s unique="0" required="%s"%s>' % (
-            quoteattr(name), required, extra))
-        lines.append("\t\t<getopt mixed=%s />" % quoteattr(getopt))
+        lines.append(f'\t<parameter name={quoteattr(name)} unique="0" required="{required}"{extra}>')
+        lines.append(f"\t\t<getopt mixed={quoteattr(getopt)} />")
         lines.append("\t\t<content type=%s%s />" % (
             quoteattr(kind), "" if default is None else " default=%s" % quoteattr(default)))
-        lines.append('\t\t<shortdesc lang="en">%s</shortdesc>' % escape(shortdesc))
+        lines.append(f'\t\t<shortdesc lang="en">{escape(shortdesc)}</shortdesc>')
         lines.append("\t</parameter>")
     lines += ["</parameters>", "<actions>", '\t<action name="on" automatic="0"/>']
-    lines += ['\t<action name="%s" />' % a for a in ACTIONS if a != "on"]
+    lines += [f'\t<action name="{a}" />' for a in ACTIONS if a != "on"]
     lines += ["</actions>", "</resource-agent>"]
     return "\n".join(lines) + "\n"
 
@@ -166,7 +165,7 @@ def parse_argv(argv: list) -> dict:
                 i += 1
             opts[_ALIASES.get(key, key.replace("-", "_"))] = value
         else:
-            raise ValueError("unexpected argument %r" % arg)
+            raise ValueError(f"unexpected argument {arg!r}")
         i += 1
     return opts
 
@@ -174,7 +173,7 @@ def parse_argv(argv: list) -> dict:
 # ------------------------------------------------------------------ host
 def _start_time(pid: int) -> int | None:
     try:
-        with open("/proc/%d/stat" % pid, "rb") as fh:
+        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
             data = fh.read().decode("ascii", "replace")
     except OSError:
         return None
@@ -188,11 +187,10 @@ def anchor_pid(host_pid: str) -> int:
     """The pid of ``host_pid`` (``PID:STARTTIME``) if that process still runs."""
     pid_text, _, start_text = (host_pid or "").partition(":")
     if not pid_text.isdigit() or (start_text and not start_text.isdigit()):
-        raise ValueError("host_pid must be PID:STARTTIME, not %r" % host_pid)
+        raise ValueError(f"host_pid must be PID:STARTTIME, not {host_pid!r}")
     started = _start_time(int(pid_text))
     if started is None or (start_text and started != int(start_text)):
-        raise LookupError("the cluster's host anchor (pid %s) is gone: the cluster was stopped"
-                          % pid_text)
+        raise LookupError(f"the cluster's host anchor (pid {pid_text}) is gone: the cluster was stopped")
     return int(pid_text)
 
 
@@ -227,7 +225,7 @@ def run(opts: dict) -> int:
         _out(metadata())
         return EC_OK
     if action not in ACTIONS:
-        _err("Failed: unsupported action %r (supported: %s)" % (action, ", ".join(ACTIONS)))
+        _err(f"Failed: unsupported action {action!r} (supported: {', '.join(ACTIONS)})")
         return EC_ERROR
     cluster_dir = opts.get("cluster_dir", "")
     host_pid = opts.get("host_pid", "")
@@ -235,15 +233,15 @@ def run(opts: dict) -> int:
         _err("Failed: cluster_dir and host_pid are required")
         return EC_ERROR
     if not os.path.isabs(cluster_dir):
-        _err("Failed: cluster_dir must be an absolute path, not %r" % cluster_dir)
+        _err(f"Failed: cluster_dir must be an absolute path, not {cluster_dir!r}")
         return EC_ERROR
     try:
         pid = anchor_pid(host_pid)
     except ValueError as exc:
-        _err("Failed: %s" % exc)
+        _err(f"Failed: {exc}")
         return EC_ERROR
     except LookupError as exc:
-        _err("Failed: %s" % exc)
+        _err(f"Failed: {exc}")
         return EC_ERROR
     if action in ("monitor", "validate-all"):
         return EC_OK
@@ -263,7 +261,7 @@ def run(opts: dict) -> int:
             stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
             timeout=HELPER_TIMEOUT, start_new_session=True, cwd="/")
     except (OSError, subprocess.TimeoutExpired) as exc:
-        _err("Failed: power controller: %s" % exc)
+        _err(f"Failed: power controller: {exc}")
         return EC_ERROR
     _err(res.stderr)
     if action == "list-status" and res.returncode == 0:
@@ -286,7 +284,7 @@ def main(argv: list | None = None, stdin=None) -> int:
         else:
             opts = parse_stdin((stdin or sys.stdin).read())
     except ValueError as exc:
-        _err("Failed: %s" % exc)
+        _err(f"Failed: {exc}")
         return EC_ERROR
     return run(opts)
 
@@ -339,7 +337,7 @@ def install_agent(path: str | os.PathLike = AGENT_PATH, python: str | None = Non
             return path
     except OSError:
         pass
-    tmp = path.with_name(".%s.tmp%d" % (path.name, os.getpid()))
+    tmp = path.with_name(f".{path.name}.tmp{int(os.getpid())}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755)
     try:
         with os.fdopen(fd, "w") as fh:

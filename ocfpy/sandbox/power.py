@@ -56,7 +56,7 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args(argv)
     if args.action != "list" and not args.node:
-        parser.error("%s needs a node" % args.action)
+        parser.error(f"{args.action} needs a node")
 
     # started by the fencer: its environment (PCMK_*, the node's settings) must
     # not leak into the daemons of the node we build
@@ -70,12 +70,12 @@ def main(argv: list | None = None) -> int:
         cluster = Cluster.load(args.cluster_dir)
         if args.action == "list":
             for name, on in cluster.power_states().items():
-                _say(sys.stdout, "%s,%s,%s" % (name, name, "ON" if on else "OFF"))
+                _say(sys.stdout, f"{name},{name},{'ON' if on else 'OFF'}")
             return 0
         node = cluster.node_name(args.node)
         if args.action == "status":
             on = cluster.power_states()[node]
-            _say(sys.stdout, "Status: %s" % ("ON" if on else "OFF"))
+            _say(sys.stdout, f"Status: {'ON' if on else 'OFF'}")
             return 0 if on else 2
         if args.action == "off":
             done = cluster.power_off(node)
@@ -91,7 +91,7 @@ def main(argv: list | None = None) -> int:
                  "Success: Rebooted (powered off; stays off: it was switched off by hand)")
         return 0
     except (ClusterError, ValueError, TimeoutError, OSError) as exc:
-        _say(sys.stderr, "Failed: %s" % exc)
+        _say(sys.stderr, f"Failed: {exc}")
         return 1
 
 
