@@ -56,7 +56,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from lxml import etree
 
-from ocfpy.cib.canonical import _canon
+from ocfpy.cib.canonical import canonical_form
 from ocfpy.cib.diff import Change, diff_configurations
 from ocfpy.cib.ids import IdAllocator
 from ocfpy.cib.model import Config
@@ -373,7 +373,7 @@ class _Planner:
                 self.inserted.append(el)
                 continue
             self._keep_inside(el, old)
-            if _canon(el) == _canon(old):
+            if canonical_form(el) == canonical_form(old):
                 continue  # the same meaning: keep the live element and its ids
             res.replace(old, el)
             self.inserted.append(el)
@@ -388,13 +388,13 @@ class _Planner:
             old = by_id.get(c.get("id"))
             if old is not None:
                 matched.add(old)
-                if _canon(old) != _canon(c):
+                if canonical_form(old) != canonical_form(c):
                     cons.replace(old, c)
                     self.inserted.append(c)
                 continue
-            canon = _canon(c)
+            canon = canonical_form(c)
             same = next((o for o in live if o not in matched
-                         and o.get("id") not in spec_ids and _canon(o) == canon), None)
+                         and o.get("id") not in spec_ids and canonical_form(o) == canon), None)
             if same is not None:
                 matched.add(same)
                 continue

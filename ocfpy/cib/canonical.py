@@ -18,6 +18,8 @@ from typing import Tuple, Union
 from lxml import etree
 
 # elements whose id is a name users refer to; all other ids are ignored
+__all__ = ["Canon", "canonical", "canonical_form", "explain_difference"]
+
 _KEEP_ID = {"primitive", "group", "clone", "master", "bundle", "resource_ref", "node"}
 _NVSETS = {"instance_attributes", "meta_attributes", "utilization", "cluster_property_set"}
 _ORDERED_CHILDREN = {"group", "resource_set", "rsc_order", "rsc_colocation"}
@@ -55,13 +57,13 @@ def _attrs(el) -> Tuple:
     return tuple(sorted(out.items()))
 
 
-def _canon(el) -> Canon:
+def canonical_form(el) -> Canon:
     tag = el.tag
     if tag in _NVSETS:
         # nvsets merge: which set a pair sits in carries no meaning without rules
         pairs = tuple(sorted((p.get("name"), p.get("value")) for p in el if p.tag == "nvpair"))
         return ("nvset", tag, pairs)
-    kids = [_canon(c) for c in el if isinstance(c.tag, str)]
+    kids = [canonical_form(c) for c in el if isinstance(c.tag, str)]
     kids = [k for k in kids if not (k[0] == "nvset" and not k[2])]
     merged = {}
     other = []
@@ -97,7 +99,7 @@ def canonical(xml: Union[str, bytes, etree._Element]) -> Canon:
     for sec in conf:
         if not isinstance(sec.tag, str):
             continue
-        c = _canon(sec)
+        c = canonical_form(sec)
         if c[0] == "empty" or (not c[2] and not c[3]):
             continue  # an empty <nodes/> or <constraints/> means nothing
         sections.append(c)

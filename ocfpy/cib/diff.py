@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Tuple
 
 from lxml import etree
 
-from ocfpy.cib.canonical import _canon
+from ocfpy.cib.canonical import canonical_form
 from ocfpy.cib.model import Config
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, to_configuration
 
@@ -227,7 +227,7 @@ def diff_configurations(old, new) -> List[Change]:
             out.append(Change("-", _resource_kind(ra[rid]), rid))
         elif rid not in ra:
             out.append(Change("+", _resource_kind(rb[rid]), rid))
-        elif _canon(ra[rid]) != _canon(rb[rid]):
+        elif canonical_form(ra[rid]) != canonical_form(rb[rid]):
             out.append(Change("~", _resource_kind(rb[rid]), rid, _detail(ra[rid], rb[rid])))
 
     ca = {c.get("id"): c for c in a.findall("constraints/*")}
@@ -237,10 +237,10 @@ def diff_configurations(old, new) -> List[Change]:
     # the same constraint under another id is no change
     canon_a: Dict[tuple, List[str]] = {}
     for i in only_a:
-        canon_a.setdefault(_canon(ca[i]), []).append(i)
+        canon_a.setdefault(canonical_form(ca[i]), []).append(i)
     unmatched_b = []
     for i in only_b:
-        same = canon_a.get(_canon(cb[i]))
+        same = canon_a.get(canonical_form(cb[i]))
         if same:
             same.pop(0)
         else:
@@ -250,7 +250,7 @@ def diff_configurations(old, new) -> List[Change]:
     for i in sorted(unmatched_b):
         out.append(Change("+", "constraint", i, _constraint_summary(cb[i])))
     for i in sorted(set(ca) & set(cb)):
-        if _canon(ca[i]) != _canon(cb[i]):
+        if canonical_form(ca[i]) != canonical_form(cb[i]):
             out.append(Change("~", "constraint", i, _detail(ca[i], cb[i])))
 
     order = {"property": 0, "rsc_default": 1, "op_default": 2, "node-attribute": 3,

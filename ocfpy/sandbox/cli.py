@@ -198,7 +198,7 @@ def status():
         click.echo(f"  bridge:  {current['bridge']}")
     click.echo("  fencing: %s" % ("on (device fence-nodes, stonith:fence_ocfpy_sandbox)"
                                   if current.get("fencing") else "off"))
-    from ocfpy.sandbox.cluster import _alive
+    from ocfpy.sandbox.cluster import process_alive
 
     if alive:
         click.echo("  power:   %s" % ", ".join(
@@ -206,7 +206,7 @@ def status():
     for p in current["procs"]:
         click.echo("  %-6s %-10s pid %-7d %s" % (
             "node%d" % p["node"] if p["node"] else "host", p["role"], p["pid"],
-            "up" if _alive(p["pid"], p["start"]) else "gone"))
+            "up" if process_alive(p["pid"], p["start"]) else "gone"))
     if not alive:
         sys.exit(1)
     up_nodes = [n for n, on in cluster.power_states().items() if on]

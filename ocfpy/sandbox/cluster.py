@@ -95,7 +95,7 @@ from typing import Any, Callable, Mapping, Sequence
 import psutil
 
 __all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "FENCE_DEVICE",
-           "missing_requirements", "reap_orphans", "resource_state_from_xml"]
+           "missing_requirements", "process_alive", "reap_orphans", "resource_state_from_xml"]
 
 #: Private /24 used only inside the namespaces of 3-node clusters (node N
 #: gets .N). Every cluster has its own bridge, so clusters never see each
@@ -205,7 +205,7 @@ def _running(proc: psutil.Process) -> bool:
         return False
 
 
-def _alive(pid: int, start: int | None = None) -> bool:
+def process_alive(pid: int, start: int | None = None) -> bool:
     """True if pid runs (zombies count as dead: PID 1 here reaps them late)
     and, when ``start`` is given, is still the same process (no pid reuse:
     ``start`` is the start time in clock ticks, field 22 of /proc/PID/stat,
@@ -236,7 +236,7 @@ def _pids_in_node(netns: int, mntns: int | None) -> list[int]:
     for pid in psutil.pids():
         if _ns_inode(pid, "net") != netns:
             continue
-        if (mntns is None or _ns_inode(pid, "mnt") == mntns) and _alive(pid):
+        if (mntns is None or _ns_inode(pid, "mnt") == mntns) and process_alive(pid):
             found.append(pid)
     return found
 
@@ -1532,7 +1532,7 @@ def reap_orphans(root: str | os.PathLike | None = None) -> list[str]:
         except (OSError, ValueError):
             continue
         owner = state.get("owner") or {}
-        if not owner or _alive(owner.get("pid", 0), owner.get("start")):
+        if not owner or process_alive(owner.get("pid", 0), owner.get("start")):
             continue
         try:
             Cluster.from_state(state).stop(timeout=10)

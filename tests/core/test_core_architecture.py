@@ -103,3 +103,13 @@ def test_the_checker_sees_a_cycle_and_a_forbidden_import(tmp_path):
     known = {"ocfpy_agents.vip.agent", "ocfpy_agents.vip", "ocfpy.agent"}
     assert imports_of("ocfpy.a", a, known) == {"ocfpy_agents.vip", "ocfpy_agents.vip.agent"}
     assert imports_of("ocfpy.b", b, known) == {"ocfpy.agent"}
+
+
+def test_no_module_imports_another_modules_underscore_names():
+    bad = []
+    for name, path in shipped_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("ocfpy", "ocfpy_")):
+                bad += [f"{name}: {node.module}.{a.name}" for a in node.names
+                        if a.name.startswith("_") and not a.name.startswith("__")]
+    assert bad == []

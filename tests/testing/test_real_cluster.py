@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ocfpy.sandbox.cluster import FENCE_DEVICE, Cluster, _alive, missing_requirements
+from ocfpy.sandbox.cluster import FENCE_DEVICE, Cluster, process_alive, missing_requirements
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.netns]
 
@@ -120,14 +120,14 @@ def _live_pids_in(netns_inodes: set) -> list:
             ino = os.stat("/proc/%s/ns/net" % entry).st_ino
         except OSError:
             continue
-        if ino in netns_inodes and _alive(int(entry)):
+        if ino in netns_inodes and process_alive(int(entry)):
             pids.append(int(entry))
     return pids
 
 
 def _assert_nothing_left(before: dict, cluster_facts: dict) -> None:
     """Nothing of the cluster described by ``cluster_facts`` remains on the host."""
-    leftovers = [p for p in cluster_facts["pids"] if _alive(p)]
+    leftovers = [p for p in cluster_facts["pids"] if process_alive(p)]
     assert not leftovers, "processes survived: %s" % leftovers
     in_ns = _live_pids_in(cluster_facts["netns"])
     assert not in_ns, "processes still in the nodes' namespaces: %s" % in_ns
@@ -371,7 +371,7 @@ def test_reap_orphans_removes_cluster_of_a_killed_run():
     facts = {"pids": [p["pid"] for p in state["procs"]],
              "netns": {n["netns"] for n in state["node_info"]},
              "tag": state["tag"], "workdir": str(workdir)}
-    assert all(_alive(p) for p in facts["pids"])
+    assert all(process_alive(p) for p in facts["pids"])
     assert str(workdir) in reap_orphans(workdir.parent)
     _assert_nothing_left(before, facts)
 
@@ -404,7 +404,7 @@ def test_sandbox_up_down_twice(tmp_path):
         state = json.loads((tmp_path / "sbx" / "state.json").read_text())
         facts = _facts_from_state(tmp_path / "sbx" / "state.json")
         # it stays up after the command exited
-        assert all(_alive(p["pid"], p["start"]) for p in state["procs"])
+        assert all(process_alive(p["pid"], p["start"]) for p in state["procs"])
         again = _ocfpy("sandbox", "up", env=env)
         assert again.returncode != 0 and "already up" in again.stderr
         mon = _ocfpy("sandbox", "exec", "node2", "--", "crm_mon", "-1", env=env)
@@ -507,7 +507,7 @@ def test_sandbox_openstack_demo_serves_keystone_and_glance_through_the_vip_and_d
             in token.stdout) == (0, True, True, True), token.stdout + token.stderr
     assert status.returncode == 0 and "demo check from node1: token" in status.stdout
     assert down.returncode == 0, down.stdout + down.stderr
-    survivors = [p for pids in services.values() for p in pids if _alive(p)]
+    survivors = [p for pids in services.values() for p in pids if process_alive(p)]
     assert not survivors, "mariadbd/uwsgi survived down: %s" % survivors
     _assert_nothing_left(before, facts)
     assert not (tmp_path / "sbx").exists()

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ocfpy.sandbox import fence
-from ocfpy.sandbox.cluster import FENCE_DEVICE, _alive, missing_requirements
+from ocfpy.sandbox.cluster import FENCE_DEVICE, process_alive, missing_requirements
 from test_real_cluster import _assert_nothing_left, _facts_from_state, _host_snapshot, _ocfpy
 
 AGENT = "fence_ocfpy_sandbox"
@@ -40,7 +40,7 @@ def _node_pids(netns: int) -> list:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat("/proc/%s/ns/net" % entry).st_ino == netns and _alive(int(entry)):
+                if os.stat("/proc/%s/ns/net" % entry).st_ino == netns and process_alive(int(entry)):
                     found.append(int(entry))
             except OSError:
                 pass
@@ -57,7 +57,7 @@ def _procs_of(netns: int) -> list:
 
 
 def _any_alive(procs: list) -> list:
-    return [pid for pid, start in procs if _alive(pid, start)]
+    return [pid for pid, start in procs if process_alive(pid, start)]
 
 
 def _node_entry(mon: ET.Element, name: str) -> ET.Element:
@@ -158,7 +158,7 @@ def test_stonith_admin_off_really_powers_node3_off_and_power_on_brings_it_back(
     fenced = time.monotonic() - t0
     assert res.returncode == 0, res.stdout + res.stderr
     # really off: nothing of node3 runs, its link is gone
-    assert _any_alive(before) == [] and not _alive(holder)
+    assert _any_alive(before) == [] and not process_alive(holder)
     assert not Path("/sys/class/net", veth).exists()
     assert c.power_states() == {"node1": True, "node2": True, "node3": False}
     assert c.run(["hostname"], node=3, check=False).returncode != 0
@@ -192,7 +192,7 @@ def test_stonith_admin_reboot_powers_off_then_on(real_cluster3_clean):
                 check=False)
     assert res.returncode == 0, res.stdout + res.stderr
     # off happened: the old node is gone entirely; on happened: a new one runs
-    assert _any_alive(before) == [] and not _alive(holder)
+    assert _any_alive(before) == [] and not process_alive(holder)
     assert c.power_states()["node2"] is True and c.holder_pids[1] not in (0, holder)
     c.wait_node_online("node2", timeout=60)
     c.wait_settled(timeout=30)
@@ -236,7 +236,7 @@ def test_one_node_cluster_fences_itself_with_a_power_cycle(real_cluster_clean):
     deadline = time.monotonic() + 30
     while c.holder_pids[0] in (0, holder) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _any_alive(before) == [] and not _alive(holder)
+    assert _any_alive(before) == [] and not process_alive(holder)
     c.wait_settled(timeout=60)
     assert c.resource_state(FENCE_DEVICE)["active"]
 
