@@ -11,6 +11,9 @@ from ocfpy.agent import Action, Agent
 from ocfpy import codes
 from ocfpy.parameters import Duration, Path, String
 
+__all__ = ["Dummy", "main"]
+
+
 
 class Dummy(Agent):
     name = "dummy"

@@ -11,6 +11,9 @@ from ocfpy.agent import Action, Agent
 from ocfpy import codes
 from ocfpy.parameters import Integer, Path
 
+__all__ = ["Stateful", "main"]
+
+
 PROMOTED, UNPROMOTED = "promoted", "unpromoted"
 
 

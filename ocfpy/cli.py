@@ -7,6 +7,10 @@ from pathlib import Path
 
 import click
 
+__all__ = ["main", "EXIT_FAILED", "EXIT_USAGE", "EXIT_UNSAFE", "fail", "list_agents",
+           "meta_data", "install", "uninstall", "COMMAND_GROUP"]
+
+
 
 @click.group()
 @click.version_option(package_name="ocfpy")

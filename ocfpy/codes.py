@@ -15,6 +15,12 @@ Example::
     OCF.RUNNING_MASTER is OCF.RUNNING_PROMOTED    # True: legacy alias
 """
 
+__all__ = ["SUCCESS", "ERR_GENERIC", "ERR_ARGS", "ERR_UNIMPLEMENTED", "ERR_PERM",
+           "ERR_INSTALLED", "ERR_CONFIGURED", "NOT_RUNNING", "RUNNING_PROMOTED",
+           "FAILED_PROMOTED", "DEGRADED", "DEGRADED_PROMOTED", "RUNNING_MASTER", "FAILED_MASTER",
+           "TABLE", "RUNNING_CODES", "HARD_ERRORS", "name_of", "OCF"]
+
+
 SUCCESS = 0
 ERR_GENERIC = 1        # soft error: Pacemaker restarts or moves the resource
 ERR_ARGS = 2           # hard error, this node: wrong arguments here

@@ -15,6 +15,9 @@ Example::
 
 import time
 
+__all__ = ["margin_for", "Deadline"]
+
+
 
 def margin_for(timeout: float) -> float:
     """What we keep back from Pacemaker's timeout: 10 %, at least 0.5 s, at most 5 s."""

@@ -14,6 +14,10 @@ Example::
 
 import os
 
+__all__ = ["RESKEY", "META", "NOTIFY", "DEFAULT_TIMEOUT_MS", "TRUE_WORDS", "FALSE_WORDS",
+           "is_true", "split_list", "Meta", "Notify", "instance_problem", "Invocation"]
+
+
 RESKEY = "OCF_RESKEY_"
 META = "OCF_RESKEY_CRM_meta_"
 NOTIFY = "OCF_RESKEY_CRM_meta_notify_"

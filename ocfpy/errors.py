@@ -10,6 +10,9 @@ Example::
 
 from ocfpy import codes
 
+__all__ = ["OCFError", "ParameterError"]
+
+
 
 class OCFError(Exception):
     """End the current action with ``code``; ``reason`` becomes the exit reason.

@@ -26,6 +26,9 @@ import os
 import sys
 import time
 
+__all__ = ["LEVELS", "MASK", "printable", "Log", "trace_path", "Tracer"]
+
+
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "crit": 50}
 _SYSLOG_PRIORITY = {"debug": 7, "info": 6, "warning": 4, "error": 3, "crit": 2}
 _FACILITIES = {"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5,

@@ -9,6 +9,10 @@ Example::
     uses_ocf11_only(MyAgent)    # False -> also valid against ra-api-1.dtd
 """
 
+__all__ = ["OCF_VERSION", "DOCTYPE", "escape", "Action", "OCF11_ONLY_ACTIONS", "SECRET_NOTE",
+           "uses_ocf11_only", "render", "describe", "describe_text"]
+
+
 
 OCF_VERSION = "1.1"
 DOCTYPE = '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">'

@@ -28,6 +28,11 @@ from ocfpy import codes
 from ocfpy.environment import FALSE_WORDS, TRUE_WORDS
 from ocfpy.errors import ParameterError
 
+__all__ = ["Parameter", "String", "Integer", "Boolean", "Select", "Port", "parse_duration",
+           "Duration", "is_ipv4", "IPAddress", "Path", "User", "which", "collect",
+           "ParsedParameters", "parse_all"]
+
+
 _MISSING = object()
 
 

@@ -25,6 +25,14 @@ import time
 
 from ocfpy.deadline import Deadline
 
+__all__ = ["Identity", "owner", "argv_of", "read_pidfile", "write_pidfile", "remove_pidfile",
+           "find_pid", "find", "CHILD_KEEP", "CHILD_KEEP_PREFIXES", "CRM_KEEP",
+           "CRM_KEEP_PREFIXES", "DEFAULT_PATH", "child_environ", "crm_environ", "user_groups",
+           "as_user_kwargs", "start_daemon", "ProcStat", "read_stat", "alive", "start_time",
+           "descendants", "fork_detached", "signal_if_same", "terminate", "stop", "RECORD_MAGIC",
+           "boot_id", "ProcessRecord"]
+
+
 # No dataclasses/typing/signal (enum) here: monitors import this module (~15 ms).
 SIGTERM, SIGKILL, SIGCONT = 15, 9, 18    # Linux numbers, as SIGTERM/SIGKILL/SIGCONT
 

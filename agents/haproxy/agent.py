@@ -17,6 +17,9 @@ from ocfpy.parameters import Duration, Path, String
 from ocfpy_agents.haproxy import master, record
 from ocfpy_agents.haproxy.health import MinHealthy
 
+__all__ = ["SOCKET_PATIENCE", "Haproxy", "main"]
+
+
 SIGUSR1, SIGTERM, SIGKILL, SIGCONT = 10, 15, 9, 18   # Linux numbers (no signal/enum import)
 #: how long a monitor or reload keeps asking a master that is re-executing itself
 SOCKET_PATIENCE = 5.0

@@ -17,6 +17,9 @@ from ocfpy.parameters import String
 
 from ocfpy_agents.haproxy.master import is_healthy
 
+__all__ = ["parse_min_healthy", "MinHealthy", "needed", "shortfalls"]
+
+
 
 def _count(text: str, where: str):
     percent = text.endswith("%")

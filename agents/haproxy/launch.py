@@ -15,6 +15,9 @@ Example::
 
 import os
 
+__all__ = ["MANAGED_OPTIONS", "split_args", "run", "messages", "first_error", "instance_processes"]
+
+
 #: command-line options the agent sets itself (master-worker mode, daemon,
 #: master socket, pid file) or that would make HAProxy do something else
 MANAGED_OPTIONS = frozenset({"-W", "-Ws", "-D", "-db", "-S", "-p", "-sf", "-st", "-x", "-c",

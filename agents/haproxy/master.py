@@ -24,6 +24,10 @@ import time
 
 import _socket
 
+__all__ = ["MAX_SOCKET_PATH", "MAX_REPLY", "RETRY_ERRNOS", "CliError", "query", "Procs",
+           "parse_proc", "split_csv", "server_states", "is_healthy"]
+
+
 #: sun_path holds 108 bytes with the terminating NUL
 MAX_SOCKET_PATH = 107
 #: a monitor never needs more (show stat of ~50 000 servers)

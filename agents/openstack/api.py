@@ -33,6 +33,11 @@ from ocfpy.errors import OCFError
 from ocfpy.parameters import Boolean, Duration, Path, Select, String, User
 from ocfpy.process import ProcessRecord
 
+__all__ = ["DISABLED_BY_FILE", "LONGDESC", "service_parameters", "split_command", "OpenStackAPI",
+           "read_pid", "remove_file", "url_key", "ServiceRecord", "write_record", "read_record",
+           "describe_process", "resembles"]
+
+
 #: environment variables never passed to the service (parameters hold secrets)
 _PRIVATE_ENV_PREFIXES = ("OCF_", "HA_", "PCMK_", "CRM_")
 DISABLED_BY_FILE = "disabled by file"

@@ -24,6 +24,12 @@ import time
 
 from ocfpy_agents.openstack import http
 
+__all__ = ["REFRESH_MARGIN", "OPENRC_NAMES", "CLOUDS_AUTH_NAMES", "SECRET_WORDS", "FIELDS",
+           "SECRET_FIELDS", "CredentialsFileError", "AuthError", "Credentials", "sha256_hex",
+           "auth_base", "read_secret_file", "parse_openrc", "cloud_from_clouds_yaml",
+           "load_yaml", "epoch_of", "Token", "TokenClient"]
+
+
 #: refresh a cached token this long before it expires (at most half its life)
 REFRESH_MARGIN = 300.0
 

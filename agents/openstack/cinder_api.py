@@ -6,6 +6,9 @@ cinder's defaults and its authenticated check.
 
 from ocfpy_agents.openstack.api import LONGDESC, OpenStackAPI, service_parameters
 
+__all__ = ["CinderAPI", "main"]
+
+
 
 class CinderAPI(OpenStackAPI):
     name = "cinder-api"

@@ -6,6 +6,9 @@ glance's defaults and its authenticated check.
 
 from ocfpy_agents.openstack.api import LONGDESC, OpenStackAPI, service_parameters
 
+__all__ = ["GlanceAPI", "main"]
+
+
 
 class GlanceAPI(OpenStackAPI):
     name = "glance-api"

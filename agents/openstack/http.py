@@ -31,6 +31,10 @@ import time
 
 import _socket
 
+__all__ = ["MAX_BODY", "MAX_LINE", "MAX_HEAD", "MAX_HEADERS", "HTTPError", "ConnectError",
+           "Timeout", "ProtocolError", "InvalidURL", "Response", "split_url", "request"]
+
+
 # TimeoutError from 3.10 on; socket.timeout (an OSError) before
 _TIMEOUT = _socket.timeout
 MAX_BODY = 4 * 1024 * 1024      # a monitor never needs more; guards memory

@@ -9,6 +9,9 @@ import os
 from ocfpy import codes
 from ocfpy_agents.openstack.api import LONGDESC, OpenStackAPI, service_parameters
 
+__all__ = ["Keystone", "main"]
+
+
 
 class Keystone(OpenStackAPI):
     name = "keystone"

@@ -6,6 +6,9 @@ manila's defaults and its authenticated check.
 
 from ocfpy_agents.openstack.api import LONGDESC, OpenStackAPI, service_parameters
 
+__all__ = ["ManilaAPI", "main"]
+
+
 
 class ManilaAPI(OpenStackAPI):
     name = "manila-api"

@@ -18,6 +18,11 @@ import _socket
 from ocfpy_agents.vip import rtnl
 from ocfpy_agents.vip.rtnl import AF_INET, AF_INET6
 
+__all__ = ["IFNAME_MAX", "family_of", "pack_ip", "ifname_problem", "text_ip", "in_prefix",
+           "is_link_local", "mac_text", "Link", "link_by_name", "link_by_index", "links",
+           "Address", "addresses", "find_address", "discover"]
+
+
 
 #: IFNAMSIZ - 1: the longest interface name the kernel takes, in bytes
 IFNAME_MAX = 15

@@ -12,6 +12,9 @@ from ocfpy import codes
 from ocfpy.agent import Action, Agent
 from ocfpy.parameters import Boolean, Duration, Integer, IPAddress, Parameter, Select, String
 
+__all__ = ["Netmask", "Lifetime", "AddressList", "Vip", "main"]
+
+
 
 def _digits(text: str) -> bool:
     """ASCII digits only (str.isdigit also takes other scripts' digits)."""

@@ -18,6 +18,12 @@ instead of ``socket`` (which imports enum, ~12 ms).
 import _socket
 import time
 
+__all__ = ["ETH_P_ARP", "ETH_P_IP", "BROADCAST_MAC", "ZERO_MAC", "ALL_NODES",
+           "ND_NEIGHBOR_ADVERT", "NA_FLAG_OVERRIDE", "MIN_INTERVAL", "MODES", "arp_frame",
+           "announcement_frames", "packet_socket", "Garp", "Na", "repeat", "send_garp",
+           "na_packet", "send_na", "find_duplicate"]
+
+
 ETH_P_ARP = 0x0806
 ETH_P_IP = 0x0800
 BROADCAST_MAC = b"\xff" * 6

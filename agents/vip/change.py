@@ -18,6 +18,9 @@ import time
 from ocfpy_agents.vip import rtnl
 from ocfpy_agents.vip.addr import family_of, find_address, pack_ip
 
+__all__ = ["broadcast_for", "add_address", "delete_address", "wait_dad", "flush_route_cache"]
+
+
 _CACHEINFO = struct.Struct("=IIII")
 
 

@@ -15,6 +15,9 @@ import _socket
 import os
 import time
 
+__all__ = ["icmp_checksum", "ping_all", "Hysteresis"]
+
+
 UP, DOWN = "up", "down"
 
 

@@ -10,6 +10,9 @@ Only the network namespace changes (as with ``ip netns exec`` minus the
 
 import os
 
+__all__ = ["NETNS_DIR", "CLONE_NEWNET", "valid_name", "path_of", "exists", "enter"]
+
+
 NETNS_DIR = "/var/run/netns"
 CLONE_NEWNET = 0x40000000
 

@@ -22,6 +22,19 @@ import _socket
 import os
 import struct
 
+__all__ = ["AF_INET", "AF_INET6", "NETLINK_ROUTE", "NLMSG_ERROR", "NLMSG_DONE", "RTM_NEWLINK",
+           "RTM_GETLINK", "RTM_NEWADDR", "RTM_DELADDR", "RTM_GETADDR", "RTM_NEWROUTE",
+           "RTM_GETROUTE", "NLM_F_REQUEST", "NLM_F_ACK", "NLM_F_DUMP", "NLM_F_EXCL",
+           "NLM_F_CREATE", "IFLA_ADDRESS", "IFLA_IFNAME", "IFLA_OPERSTATE", "IFF_UP",
+           "IFF_LOOPBACK", "OPERSTATES", "IFA_ADDRESS", "IFA_LOCAL", "IFA_LABEL",
+           "IFA_BROADCAST", "IFA_CACHEINFO", "IFA_FLAGS", "IFA_F_SECONDARY", "IFA_F_NODAD",
+           "IFA_F_DADFAILED", "IFA_F_DEPRECATED", "IFA_F_TENTATIVE", "IFA_F_PERMANENT",
+           "IFA_F_NOPREFIXROUTE", "INFINITY_LIFE", "RTA_DST", "RTA_OIF", "RTA_GATEWAY",
+           "RTA_PRIORITY", "RTA_TABLE", "RT_TABLE_MAIN", "RTN_UNICAST", "RT_SCOPE_LINK",
+           "IFINFOMSG", "IFADDRMSG", "RTMSG", "NetlinkError", "attr", "attr_u32", "attr_str",
+           "parse_attrs", "u32", "cstr", "Netlink"]
+
+
 AF_INET = _socket.AF_INET
 AF_INET6 = _socket.AF_INET6
 NETLINK_ROUTE = 0

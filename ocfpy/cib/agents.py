@@ -42,6 +42,11 @@ from lxml import etree
 from ocfpy.cib.lint import Finding
 from ocfpy.cib.model import Config, Primitive
 
+__all__ = ["CIBSECRET_MAGIC", "Parameter", "AgentMetadata", "parse_metadata",
+           "fetch_metadata_text", "MetadataSource", "installed_metadata", "clear_cache",
+           "check_parameters"]
+
+
 #: Pacemaker's placeholder for a value kept out of the CIB by cibsecret
 CIBSECRET_MAGIC = "lrm://"
 _TRUE = {"1", "yes", "true", "on", "y"}

@@ -62,6 +62,12 @@ from ocfpy.cib.ids import IdAllocator
 from ocfpy.cib.model import Config
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, to_configuration
 
+__all__ = ["Runner", "PACEMAKER_OWNED", "PROTECTED_PROPERTIES", "PROTECTED_NODE_ATTRIBUTES",
+           "OPERATIONAL_META", "CIBSECRET", "ApplyError", "ApplyRefused", "local_runner",
+           "query", "Plan", "plan_apply", "wanted_cib", "make_patch", "ApplyResult",
+           "apply_config", "wait_settled"]
+
+
 Runner = Callable[[Sequence[str], Optional[str]], subprocess.CompletedProcess]
 
 #: cluster properties Pacemaker (or cluster set-up) writes; never removed by apply

@@ -29,6 +29,9 @@ import click
 
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA
 
+__all__ = ["EXIT_FAILED", "EXIT_USAGE", "cib", "render", "verify", "diff", "apply", "import_"]
+
+
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 

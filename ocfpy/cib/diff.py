@@ -32,6 +32,9 @@ from ocfpy.cib.canonical import canonical_form
 from ocfpy.cib.model import Config
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, to_configuration
 
+__all__ = ["Change", "is_secret_name", "diff_configurations", "diff_configs"]
+
+
 _SECRET_NAME = re.compile(r"pass(wd|word)?|secret|token", re.I)
 _ROLES = {"Master": "Promoted", "Slave": "Unpromoted"}
 

@@ -18,6 +18,9 @@ from typing import List, Optional
 from ocfpy.cib import model
 from ocfpy.cib.model import Config
 
+__all__ = ["config_to_python"]
+
+
 _WIDTH = 96
 #: written positionally although optional, and keyword although required
 _POSITIONAL = {("Op", "interval")}

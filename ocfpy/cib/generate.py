@@ -18,6 +18,9 @@ from ocfpy.cib.model import (
     OrderSet, Primitive, ResourceSet, Rule,
 )
 
+__all__ = ["generate"]
+
+
 
 def generate(primitives: int = 40, constraints: int = 40, nodes=("n1", "n2", "n3"),
              agent: str = "ocf:heartbeat:Dummy", stateful: str = "ocf:heartbeat:Stateful"

@@ -20,6 +20,9 @@ from ocfpy.cib.model import (
     Colocation, ColocationSet, Config, Location, Order, OrderSet, check_id,
 )
 
+__all__ = ["sanitize", "IdAllocator", "user_ids", "assign_ids", "ResolvedIds"]
+
+
 _BAD = re.compile(r"[^A-Za-z0-9_.-]")
 
 

@@ -28,6 +28,9 @@ from typing import List, Optional, Union
 
 from ocfpy.cib.model import Config
 
+__all__ = ["NOT_IMPORTED", "read_for_import", "import_cib"]
+
+
 #: written by Pacemaker or at cluster set-up, never part of a spec
 NOT_IMPORTED = ("dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog",
                 "last-lrm-refresh")

@@ -21,6 +21,9 @@ from ocfpy.cib.model import (
     OrderSet, interval_seconds, normalize_score,
 )
 
+__all__ = ["Finding", "lint", "errors"]
+
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -23,6 +23,9 @@ from ocfpy.cib.model import (
     Group, Location, Node, Op, Order, OrderSet, Primitive, ResourceSet, Rule,
 )
 
+__all__ = ["read_cib"]
+
+
 _OP_STD = {"id", "name", "interval", "timeout", "role", "on-fail"}
 
 

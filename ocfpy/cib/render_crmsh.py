@@ -30,6 +30,9 @@ from ocfpy.cib.model import (
 from ocfpy.cib.render_script import ScriptRenderer
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, Target
 
+__all__ = ["render_crmsh"]
+
+
 
 def _q(tok: str) -> str:
     return shlex.quote(str(tok))

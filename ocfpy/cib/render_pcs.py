@@ -40,6 +40,10 @@ from ocfpy.cib.model import (
 from ocfpy.cib.render_script import ScriptRenderer
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, Target
 
+__all__ = ["ForceSpec", "OCF_ROOT", "SYSTEMD_RUNNING", "agent_installed", "pcs_commands",
+           "render_pcs"]
+
+
 ForceSpec = Union[bool, str, Iterable[str], Callable[[str], bool]]
 
 OCF_ROOT = os.environ.get("OCF_ROOT", "/usr/lib/ocf")

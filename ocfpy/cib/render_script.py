@@ -20,6 +20,9 @@ from typing import List
 from ocfpy.cib.model import Clone, Config, Group, Op
 from ocfpy.cib.render_xml import Target
 
+__all__ = ["ScriptRenderer"]
+
+
 
 class ScriptRenderer:
     def __init__(self, config: Config, target: Target):

@@ -23,6 +23,10 @@ from ocfpy.cib.model import (
     Order, OrderSet, Primitive, ResourceSet, Rule, normalize_score,
 )
 
+__all__ = ["DEFAULT_SCHEMA", "schema_version", "Target", "to_configuration", "to_cib",
+           "render_xml"]
+
+
 DEFAULT_SCHEMA = "pacemaker-3.9"
 
 

@@ -40,6 +40,9 @@ from ocfpy.cib.model import Config
 
 from ocfpy.cib.errors import SpecError, xml_message as _xml_msg  # noqa: E402 - re-exported
 
+__all__ = ["DATA_SUFFIXES", "load_python_spec", "load_spec"]
+
+
 DATA_SUFFIXES = (".yml", ".yaml", ".json")
 
 _OCFPY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -13,6 +13,9 @@ from typing import Dict, List, Optional, Union
 
 from lxml import etree
 
+__all__ = ["SCHEMA_DIR", "schema_path", "load_schema", "validate_schema"]
+
+
 SCHEMA_DIR = "/usr/share/pacemaker"
 _CACHE: Dict[str, etree.RelaxNG] = {}
 

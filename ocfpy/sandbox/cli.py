@@ -45,6 +45,10 @@ import click
 
 from ocfpy.sandbox.layout import sandbox_dir
 
+__all__ = ["CLUSTER_NAME", "load_state", "sandbox", "up", "status", "exec_", "power", "fence",
+           "down"]
+
+
 CLUSTER_NAME = "ocfpy-sandbox"
 
 

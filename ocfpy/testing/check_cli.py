@@ -13,6 +13,9 @@ import json
 
 import click
 
+__all__ = ["check"]
+
+
 
 def _parse_options(pairs) -> dict:
     options = {}

@@ -38,6 +38,15 @@ import json
 import os
 import sys
 
+__all__ = ["STATE_ENV", "NODE_ENV", "STATE_FILE", "LOCK_FILE", "TOOLS", "PACEMAKER_VERSION",
+           "EX_OK", "EX_ERROR", "EX_USAGE", "EX_DISCONNECT", "EX_NOSUCH", "CLUSTER_SECTIONS",
+           "empty_state", "init_state", "locked", "read_state", "node_entry", "strip_clone",
+           "set_role", "record", "UsageError", "parse", "CRM_ATTRIBUTE", "CRM_MASTER",
+           "CRM_NODE", "ATTRD_UPDATER", "CRM_MON", "Ctx", "crm_attribute", "crm_master",
+           "crm_node", "attrd_updater", "crm_mon_xml", "crm_mon", "CIBADMIN", "cib_xml",
+           "cibadmin", "run_tool", "main", "install_tools"]
+
+
 STATE_ENV = "OCFPY_FAKE_STATE"
 NODE_ENV = "OCFPY_FAKE_NODE"
 STATE_FILE = "state.json"

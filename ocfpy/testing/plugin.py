@@ -8,6 +8,9 @@ registers the markers its fixtures use.
 from ocfpy.testing.fixtures_fake import *  # noqa: F401,F403
 from ocfpy.testing.fixtures_real import *  # noqa: F401,F403
 
+__all__ = ["MARKERS", "pytest_configure"]
+
+
 MARKERS = (
     "real_cluster: needs root and a real Pacemaker in network namespaces (skips without them)",
     "netns: needs root and network namespaces (skips without them)",
