@@ -127,7 +127,12 @@ def instance_processes(socket_paths, programs) -> dict:
     ``programs`` (basenames of the executable or argv[0]) with ``-S PATH[,options]`` for
     one of ``socket_paths`` on their command line: the master and workers
     of one instance, whoever their parent is now (workers left by a killed
-    master included). The master socket path is unique per resource."""
+    master included). The master socket path is unique per resource.
+
+    Only processes in this process's mount namespace count: there the path
+    names the same socket. A process elsewhere (a container, a node of a
+    cluster in namespaces sharing one pid namespace) with the same path on
+    its command line is another instance, never ours to stop."""
     from ocfpy.process import read_stat
 
     from ocfpy_agents.haproxy.record import exe_name, read_cmdline
@@ -138,6 +143,7 @@ def instance_processes(socket_paths, programs) -> dict:
     if not wanted:
         return found
     me = os.getpid()
+    mine = _mount_namespace(me)
     for name in os.listdir("/proc"):
         if not (name.isdigit() and int(name) != me):
             continue
@@ -149,9 +155,17 @@ def instance_processes(socket_paths, programs) -> dict:
         if not names & programs:
             continue
         binds = {args[i + 1].split(",", 1)[0] for i, a in enumerate(args[:-1]) if a == "-S"}
-        if not binds & wanted:
+        if not binds & wanted or _mount_namespace(pid) != mine:
             continue
         st = read_stat(pid)
         if st is not None and st.state not in ("Z", "X"):
             found[pid] = st.start_time
     return found
+
+
+def _mount_namespace(pid: int):
+    """The inode of ``pid``'s mount namespace (None when unreadable)."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/mnt").st_ino
+    except OSError:
+        return None

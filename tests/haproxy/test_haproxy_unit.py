@@ -3,6 +3,7 @@ parsing, min_healthy, the master record, extra_args, HAProxy's messages, the
 socket client against a fake master, and the meta-data."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -204,6 +205,33 @@ def test_run_never_uses_a_shell_and_bounds_the_wait(tmp_path):
     started = time.monotonic()
     rc, out = launch.run(["/bin/sleep", "30"], {}, 0.3)
     assert rc is None and time.monotonic() - started < 5
+
+
+def test_instance_processes_are_those_of_this_mount_namespace(tmp_path):
+    """The same master socket path in another mount namespace (a container,
+    a sandbox node sharing the host's pid namespace) is another socket: its
+    processes are never ours to stop."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare")
+    sock = str(tmp_path / "m.sock")
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", "-S", sock + ",mode,600"]
+    here = subprocess.Popen(argv)
+    elsewhere = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "--", *argv])
+    try:
+        python = {os.path.basename(sys.executable)}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = launch.instance_processes({sock}, python)
+            if here.pid in found:
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)    # unshare has exec'd the interpreter by now
+        found = launch.instance_processes({sock}, python)
+        assert (here.pid in found, elsewhere.pid in found) == (True, False), found
+    finally:
+        for proc in (here, elsewhere):
+            proc.kill()
+            proc.wait()
 
 
 # -- the master socket client against a fake master --------------------------------------------
