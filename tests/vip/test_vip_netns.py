@@ -302,7 +302,7 @@ def test_monitor_does_not_import_pyroute2_or_socket(bed):
                            str(bed.agent_path), "monitor"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     modules = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
-    assert "vip" in modules and "ocfpy_agents.vip.addr" in modules
+    assert "ocfpy_agents.vip.agent" in modules and "ocfpy_agents.vip.addr" in modules
     assert not {m for m in modules if m.startswith("pyroute2")}
     assert "socket" not in modules and "enum" not in modules
 
