@@ -84,6 +84,21 @@ def table(results: list) -> str:
     return "\n".join(lines)
 
 
+def source_state() -> str:
+    """HEAD and the galera agent's file as it is now (the agents installed into
+    the cluster run the checkout's code: an edit during the run would show)."""
+    import hashlib
+    import subprocess
+
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--",
+                            "agents/galera"], capture_output=True, text=True).stdout.strip()
+    digest = hashlib.sha256((REPO / "agents/galera/agent.py").read_bytes()).hexdigest()[:12]
+    return f"HEAD {head}, agents/galera/agent.py sha256 {digest}" + (
+        " (uncommitted changes in agents/galera)" if dirty else "")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=1)
@@ -106,6 +121,8 @@ def main(argv=None) -> int:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
     t_start = time.monotonic()
+    state_before = source_state()
+    log(f"source: {state_before}")
     results, cold = [], {}
     bed = chaos.Bed(agent=args.agents[0], log=log, keep=args.keep)
     try:
@@ -134,7 +151,10 @@ def main(argv=None) -> int:
             log(f"teardown: {exc}")
     print()
     print(f"chaos benchmark: {args.runs} run(s) per scenario and agent, one cluster, "
-          f"{(time.monotonic() - t_start) / 60:.1f} min")
+          f"{(time.monotonic() - t_start) / 60:.1f} min; {state_before}")
+    state_after = source_state()
+    if state_after != state_before:
+        print(f"WARNING: the galera agent changed during the run: now {state_after}")
     print(table(results))
     failed = [r for r in results if not r.ok]
     for r in failed:

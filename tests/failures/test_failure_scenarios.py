@@ -74,6 +74,60 @@ def _run(bed, scenario):
     return result
 
 
+# ------------------------------------------------------------- the checkers
+def test_outage_figures():
+    # acks every 0.1 s, nothing from 2.0 to 5.0 (the outage), a 1.5 s stall at 8.0
+    times = [i / 10 for i in range(0, 21)] + [5.0 + i / 10 for i in range(31)] + \
+        [9.5 + i / 10 for i in range(10)]
+    back, longest, later = chaos._figures(times, 0.0, 10.4, 1.0)
+    assert (back, round(longest, 1), later) == (5.0, 3.0, [(8.0, 1.5)])
+    assert chaos._figures([i / 10 for i in range(50)], 0.0, 4.9, 1.0) == (0.0, 0.0, [])
+    back, longest, _ = chaos._figures([0.1, 0.2], 0.0, 5.0, 1.0)     # still out at the end
+    assert back is None and round(longest, 1) == 4.8
+
+
+def test_two_primary_components_are_told_from_a_view_change():
+    s = chaos.GaleraSampler([])
+    s.addr = {"10.213.0.1": "node1", "10.213.0.2": "node2", "10.213.0.3": "node3"}
+
+    def st(*members):
+        return {"wsrep_cluster_status": "Primary", "wsrep_incoming_addresses":
+                ",".join(f"10.213.0.{m}:3306" for m in members)}
+    now = time.monotonic()
+    # node1 already in the new view (1, 2, 3), node2 still in the old one (2, 3): one component
+    s.latest = {"node1": (now, st(1, 2, 3)), "node2": (now, st(2, 3))}
+    s._check(now)
+    assert s.two_primaries == []
+    # node1 alone and Primary, node2 and node3 Primary without it: two components
+    s.latest = {"node1": (now, st(1)), "node2": (now, st(2, 3)), "node3": (now, st(2, 3))}
+    s._check(now)
+    assert [(a, b) for _t, a, _ma, b, _mb in s.two_primaries] == [("node1", "node2"),
+                                                                   ("node1", "node3")]
+
+
+def test_the_prober_sees_an_address_held_by_two_nodes(bed):
+    """The VIP prober's duplicate detection, on the bed: an address added by
+    hand to two nodes is answered by both MACs on every probe."""
+    dup = "10.213.0.150"
+    for node in (1, 2):
+        bed.c.run(["ip", "addr", "add", f"{dup}/24", "dev", "eth0"], node=node)
+    load = chaos.Load(bed.client, bed.base / "dup-events.txt", bed.user, bed.password,
+                      bed.max_id() + 1, vip=dup)
+    try:
+        load.start()
+        time.sleep(1.5)
+    finally:
+        load.stop()
+        for node in (1, 2):
+            bed.c.run(["ip", "addr", "del", f"{dup}/24", "dev", "eth0"], node=node, check=False)
+    probes = load.read().probes
+    macs = bed.macs()
+    both = {m for m, n in macs.items() if n in ("node1", "node2")}
+    doubled = [p for p in probes if set(p[1]) == both]
+    assert len(probes) > 20 and len(doubled) > len(probes) / 2, probes[:10]
+
+
+# ------------------------------------------------------------ the scenarios
 def test_partition_one_node_cut_off_is_fenced_and_rejoins(bed):
     """(a) The VIP node's link is cut: it loses quorum and stops, the other two
     fence it (reboot), the VIP and the writes move to them, the node comes

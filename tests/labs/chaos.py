@@ -242,16 +242,17 @@ class Load:
     """``chaos_load.py`` in the client namespace (writer + VIP prober)."""
 
     def __init__(self, client: ClientNamespace, events: Path, user: str, password: str,
-                 first_id: int):
+                 first_id: int, vip: str = VIP):
         self.client, self.events = client, Path(events)
         self.user, self.password, self.first_id = user, password, first_id
+        self.vip = vip
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self) -> "Load":
         import select
 
         self.events.write_text("")
-        argv = self.client.argv([sys.executable, str(LOAD), str(self.events), VIP,
+        argv = self.client.argv([sys.executable, str(LOAD), str(self.events), self.vip,
                                  self.client.address, self.user, self.password,
                                  "--interval-ms", str(PROBE_INTERVAL * 1000),
                                  "--write-ms", str(WRITE_INTERVAL * 1000),
