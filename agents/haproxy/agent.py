@@ -374,7 +374,12 @@ probe: 7 when HAProxy does not run here, including when it is not installed
         if not pid:
             self.stop_processes(soft=False)
             self.fail(codes.ERR_GENERIC, f"haproxy started but wrote no pid to {self.pid_file}")
-        if not self.identity().matches_pid(pid):
+        # a loaded machine may show the master's command line a moment late
+        # (and briefly empty while it re-executes itself): look again for a while
+        from ocfpy.deadline import Deadline
+
+        settle = Deadline.after(min(3.0, max(0.1, self.deadline.remaining() / 4)))
+        if not settle.wait_for(lambda: self.identity().matches_pid(pid), interval=0.05):
             self.stop_processes(soft=False)
             self.fail(codes.ERR_GENERIC, f"the pid in {self.pid_file} ({pid}) is not the "
                                          "HAProxy master just started")
