@@ -32,7 +32,15 @@ MONITOR_GRACE = 8.0
 # a promote that can neither join nor bootstrap waits this long (at most a
 # tenth of its timeout) for a peer to finish its bootstrap before failing
 PROMOTE_WAIT = 15.0
+# a join ends when, for this long, no peer is a live member of a Primary
+# Component (publishes -primary and its gcomm port accepts connections)
+JOIN_LOST_AFTER = 3.0
 ATTRS = ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap", "primary")
+
+
+class NoPrimaryComponent(Exception):
+    """A promote that must end so that a new election can run: mariadbd is
+    stopped, and this node's position is published for that election."""
 
 
 class GcommAddress(String):
@@ -78,7 +86,13 @@ A promoted peer counts as a Primary Component to join only while it
 publishes RSC-primary and its gcomm address accepts connections: after a
 whole-cluster crash the stale roles of dead peers are not trusted. Joiners
 wait for Synced and Primary within the promote timeout (give it room for a
-full state transfer).
+full state transfer), and keep watching those peers meanwhile: when none is
+left for 3 s (the cluster it was joining crashed), the promote stops
+mariadbd, publishes this node's position and fails at once, so that the
+next transition runs the election. Do not set on-fail=block on promote
+(Pacemaker then blocks the instance until a manual cleanup); where it is set
+anyway, such a promote answers 0 instead, and the Promoted monitor that
+follows reports mariadbd not running, which Pacemaker recovers.
 
 Node names map to wsrep_cluster_address entries exactly (ctl1 never matches
 ctl10): through cluster_host_map (node:host or node:host:port), else the node
@@ -494,14 +508,15 @@ itself) and the client_binary parameter (no client is run)."""
         return process.start_daemon(argv, pidfile=self.state_path("pid"), user=self.user,
                                     cwd="/", env=self._child_env(), log_path=None)
 
-    def _stop_mysqld(self) -> None:
+    def _stop_mysqld(self, within=None) -> None:
+        """TERM, then KILL when the deadline (or ``within`` seconds) runs short."""
         pid = self.mysqld_pid()
         if pid is None:
             return
         from ocfpy import process
 
         self.log.info("stopping mariadbd (pid %d)", pid)
-        if not process.terminate(pid, self.deadline):
+        if not process.terminate(pid, self.deadline if within is None else self.deadline.cap(within)):
             self.fail(codes.ERR_GENERIC, f"mariadbd (pid {pid}) did not stop in time")
         process.remove_pidfile(self.state_path("pid"))
 
@@ -546,21 +561,22 @@ itself) and the client_binary parameter (no client is run)."""
         return (f"wsrep_cluster_status={st.get('wsrep_cluster_status', '?')}, "
                 f"wsrep_local_state_comment={st.get('wsrep_local_state_comment', '?')}")
 
-    def _tcp_open(self, member) -> bool:
+    @staticmethod
+    def _tcp_open(member, timeout=1.0) -> bool:
         import socket
 
         try:
-            with socket.create_connection((member.host, member.effective_port), timeout=1.0):
+            with socket.create_connection((member.host, member.effective_port), timeout=timeout):
                 return True
         except (OSError, UnicodeError):     # idna refuses some names with UnicodeError
             return False
 
-    def live_primaries(self) -> list:
+    def live_primaries(self, timeout=1.0) -> list:
         """Peers that publish ``-primary`` and whose gcomm port answers: a
         Primary Component that exists now, not a stale role."""
         found = []
         for node, member in zip(self.member_names, self.members):
-            if node != self.node and self.attrs.get("primary", node) and self._tcp_open(member):
+            if node != self.node and self.attrs.get("primary", node) and self._tcp_open(member, timeout):
                 found.append(node)
         return found
 
@@ -623,14 +639,19 @@ itself) and the client_binary parameter (no client is run)."""
     def demote(self):
         if self.mysqld_pid() is None and self.attrs.get("last-committed") is not None:
             return codes.SUCCESS          # already unpromoted: stopped, position published
-        self._stop_mysqld()
+        self._unpromote()
+        return codes.SUCCESS
+
+    def _unpromote(self, stop_within=None):
+        """mariadbd stopped (within ``stop_within`` s, then killed), no promotion,
+        the position detected, saved and published for the election."""
+        self._stop_mysqld(stop_within)
         for what in ("primary", "bootstrap"):
             self.attrs.delete(what)
         self.clear_promotion()
         state, no_grastate = self.detect_position()
         self._save_position(state, no_grastate)
         self._publish(state, no_grastate)
-        return codes.SUCCESS
 
     def notify(self):
         return codes.SUCCESS
@@ -638,16 +659,37 @@ itself) and the client_binary parameter (no client is run)."""
     def promote(self):
         pid = self.mysqld_pid()
         bootstrap = False
-        if pid is None:
-            saved = self._saved_position() or self.detect_position()
-            state = saved[0]
-            bootstrap = self._choose_promote_mode()
-            if bootstrap:
-                self._mark_safe_to_bootstrap()
-            pid = self._start_mysqld(bootstrap, state)
-        st = self._wait_synced(pid, "bootstrapping" if bootstrap else "joining")
+        try:
+            if pid is None:
+                state = (self._saved_position() or self.detect_position())[0]
+                bootstrap = self._choose_promote_mode()
+                if bootstrap:
+                    self._mark_safe_to_bootstrap()
+                pid = self._start_mysqld(bootstrap, state)
+                watch = not bootstrap         # a live Primary Component was found: it is watched
+            else:                             # left running (a promote that timed out)
+                watch = bool(self.live_primaries(timeout=0.5))
+            st = self._wait_synced(pid, bootstrap, watch)
+        except NoPrimaryComponent as gave_up:
+            return self._end_for_election(str(gave_up))
         self._after_promote(st, bootstrap)
         return codes.SUCCESS
+
+    def _end_for_election(self, reason):
+        """End a promote that cannot succeed now but leaves nothing running
+        and this node ready for the election: it fails (Pacemaker restarts
+        the instance, whose start runs the election). Under on-fail=block --
+        which Pacemaker passes to the promote alone, as CRM_meta_on_fail --
+        a failure would block the instance until a manual cleanup: the
+        promote answers 0 instead, and the Promoted monitor that Pacemaker
+        runs right after reports mariadbd not running (7), a failure it recovers."""
+        self.clear_promotion()
+        if (self.invocation.meta.raw.get("on_fail") or "").lower() == "block":
+            self.log.warning("promote: %s; on-fail=block would leave the instance blocked: "
+                             "answering 0, the Promoted monitor reports mariadbd not running", reason)
+            self.set_exit_reason(reason)
+            return codes.SUCCESS
+        self.fail(codes.ERR_GENERIC, reason)
 
     def _choose_promote_mode(self) -> bool:
         """True: bootstrap a new Primary Component; False: join a live one."""
@@ -665,9 +707,8 @@ itself) and the client_binary parameter (no client is run)."""
             if wait.expired:
                 break
             wait.sleep(1.0)
-        self.clear_promotion()
-        self.fail(codes.ERR_GENERIC, "no Primary Component to join and this node is not the "
-                                     f"bootstrap node ({why if winner is None else winner + ' is'})")
+        raise NoPrimaryComponent("no Primary Component to join and this node is not the "
+                                 f"bootstrap node ({why if winner is None else winner + ' is'})")
 
     def _mark_safe_to_bootstrap(self):
         """Set ``safe_to_bootstrap: 1`` in grastate.dat. The datadir belongs to
@@ -691,27 +732,56 @@ itself) and the client_binary parameter (no client is run)."""
                                          f"{exc.strerror or exc}")
         self.log.info("set safe_to_bootstrap: 1 in %s", path)
 
-    def _wait_synced(self, pid, what):
-        """Poll until Primary and Synced; stop mariadbd and fail when it cannot be."""
+    def _wait_synced(self, pid, bootstrap, watch):
+        """Poll until Primary and Synced; stop mariadbd and fail when it cannot be.
+
+        A join (``watch``) also watches the peers: when none is a live member of a
+        Primary Component (see live_primaries) for JOIN_LOST_AFTER seconds,
+        or mariadbd exits with none left, there is nothing left to join:
+        NoPrimaryComponent, with mariadbd stopped and the position published."""
+        import time
+
         from ocfpy.deadline import Deadline
         from ocfpy.process import alive, remove_pidfile
 
+        what = "bootstrapping" if bootstrap else "joining"
         reserve = min(30.0, max(5.0, self.deadline.remaining() * 0.15))
         wait = Deadline(self.deadline.end - reserve)
         last = "no answer yet"
+        lost_since, next_check = None, 0.0
         while True:
             if not alive(pid):
                 remove_pidfile(self.state_path("pid"))
+                if watch and not self.live_primaries(timeout=0.5):
+                    self._unpromote()
+                    raise NoPrimaryComponent("mariadbd exited while joining and no Primary Component "
+                                             "is left: position published for a new election")
                 self.fail(codes.ERR_GENERIC, f"mariadbd exited while {what}"
                                              + (f" (see {self.log_file})" if self.log_file else ""))
             try:
-                st = self.status(timeout=min(5.0, max(0.5, wait.remaining())))
+                st = self.status(timeout=min(2.0, max(0.5, wait.remaining())))
             except server.MysqlError as exc:
                 last = str(exc)
             else:
                 if server.is_synced(st):
                     return st
                 last = self._describe(st)
+            now = time.monotonic()
+            if watch and now >= next_check:
+                next_check = now + 1.0
+                if self.live_primaries(timeout=0.5):
+                    lost_since = None
+                elif lost_since is None:
+                    lost_since = now
+                elif now - lost_since >= JOIN_LOST_AFTER:
+                    self.log.warning("joining: no peer has been a live member of a Primary Component "
+                                     "for %.0f s (%s); stopping mariadbd", now - lost_since, last)
+                    # a joiner neither serves nor commits anything, and one that cannot
+                    # reach its peers ignores TERM for ~30 s: KILL soon (InnoDB recovers)
+                    self._unpromote(stop_within=3.0)
+                    raise NoPrimaryComponent("the Primary Component being joined is gone (no peer "
+                                             "publishes primary with its gcomm port open): mariadbd "
+                                             "stopped, position published for a new election")
             if wait.expired:
                 break
             wait.sleep(0.5)

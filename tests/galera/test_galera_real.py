@@ -200,6 +200,63 @@ def test_stale_promoted_peers_after_a_whole_cluster_crash_are_not_joined(galera_
     assert len(bed.bootstraps(mark)) == 1
 
 
+def test_a_join_whose_primary_component_crashes_ends_within_seconds_and_the_cluster_recovers(galera_bed):
+    """Issue 14, the staggered crash: node1's mariadbd crashes; while it is
+    being recovered (promote: joining node2 and node3), those two crash too.
+    The promote must see that the Primary Component it joins is gone, stop
+    mariadbd, publish node1's position and end within seconds -- not wait out
+    its 300 s timeout -- so that the election can run; then all three come
+    back Promoted with every row."""
+    bed = galera_bed(3)
+    bed.up()
+    make_table(bed)
+    bed.write_rows("node2", range(20))
+    for node in ("node1", "node3"):
+        bed.wait_rows(node, 20)
+    bed.kill("node1")
+    bed.wait_cluster_size("node2", 2)
+    bed.write_rows("node2", range(20, 40))        # node1 misses these: its join needs IST
+    mark = bed.log_mark()
+    first = len(bed.driver.results)
+    recovery = threading.Thread(target=bed.sched.fail, args=("node1", codes.NOT_RUNNING), daemon=True)
+    recovery.start()
+    end = time.monotonic() + 120
+    while not bed.joins(mark) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert bed.joins(mark) == ["node1"], bed.agent_lines(mark)
+    bed.kill("node2")
+    bed.kill("node3")
+    killed = time.monotonic()
+
+    def promote_of_node1():
+        return next((r for r in bed.driver.results[first:] if r.node == "node1" and r.action == "promote"),
+                    None)
+
+    while promote_of_node1() is None and time.monotonic() < killed + 120:
+        time.sleep(0.05)
+    ended = time.monotonic() - killed
+    res = promote_of_node1()
+    recovery.join(120)
+    print(f"\njoin whose Primary Component crashed: promote ended {ended:.1f}s after the crash "
+          f"({res.duration:.1f}s in all): {res.exit_reason}")
+    assert res.rc == codes.ERR_GENERIC, res.stderr
+    assert res.exit_reason.startswith(("the Primary Component being joined is gone",
+                                       "mariadbd exited while joining and no Primary Component")), \
+        res.exit_reason
+    assert ended < 15, ended
+    assert bed.pid("node1") is None
+    seqnos = published_seqnos(bed, mark)
+    assert "node1" in seqnos, bed.agent_lines(mark)
+    # the election runs: node2 and node3 hold the last 20 rows, one of them bootstraps
+    t0 = time.monotonic()
+    bed.sched.monitor_all()
+    assert bed.sched.settle(), bed.sched.roles()
+    print(f"all three Promoted again {time.monotonic() - t0:.1f}s after the recovery began")
+    assert all_promoted(bed), bed.sched.roles()
+    assert bed.bootstraps(mark) in (["node2"], ["node3"])
+    assert [bed.count(n) for n in bed.by_name] == [40, 40, 40]
+
+
 def test_two_node_mode_lets_the_survivor_of_a_two_node_cluster_regain_primary(galera_bed):
     bed = galera_bed(2, params={"two_node_mode": "true"})
     bed.up()

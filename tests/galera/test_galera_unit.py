@@ -357,6 +357,61 @@ def test_promote_that_can_neither_join_nor_bootstrap_fails_fast_and_withdraws_th
     assert bed.scores() == {}
 
 
+# a mariadbd that starts and never becomes Synced (no socket): a join that waits.
+# exec -a keeps argv[0] and --datadir, so the agent recognises it as its mariadbd
+JOINING_MARIADBD = """#!/bin/bash
+exec -a "$0" /usr/bin/python3 -c "import time; time.sleep(300)" "$@"
+"""
+
+
+def _joining_bed(base):
+    binary = base / "sbin" / "joining-mariadbd"
+    binary.write_text(JOINING_MARIADBD)
+    binary.chmod(0o755)
+    bed = FakeBed(base, seqnos=(3, 4, None), binary=str(binary))
+    bed.cluster.set_attr("node2", "galera-primary", "some-uuid")
+    return bed
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/python3"), reason="needs /usr/bin/python3")
+@pytest.mark.parametrize("on_fail", [None, "block"])
+def test_a_join_whose_peers_vanish_ends_within_seconds_with_the_position_published(fake_base, on_fail):
+    """Issue 14: node2 (Promoted, port open) is joined; its gcomm port closes
+    2 s into the join: the promote stops mariadbd, publishes the position
+    and ends ~3 s later, not at its timeout. Under on-fail=block it answers
+    0 (a failure would block the instance) and the Promoted monitor reports 7."""
+    import threading
+
+    bed = _joining_bed(fake_base)
+    peer = socket.create_server(("127.0.0.1", bed.ports[1]))       # node2's gcomm port answers
+    try:
+        assert bed.run("start", "node1", instance=0).rc == 0
+        assert bed.scores() == {"node1": 100}
+        threading.Timer(2.0, peer.close).start()
+        meta = {"on_fail": on_fail} if on_fail else {}
+        res = bed.run("promote", "node1", instance=0, timeout=120, meta=meta)
+    finally:
+        peer.close()
+    assert "starting mariadbd (join)" in bed.log.read_text()
+    assert res.rc == (codes.SUCCESS if on_fail else codes.ERR_GENERIC), res.stderr
+    assert _one_reason(res).startswith("the Primary Component being joined is gone")
+    assert 5 <= res.duration < 15, res.duration
+    assert bed.attr("node1", "last-committed") == "3"
+    assert bed.scores() == {}
+    mon = bed.run("monitor", "node1", instance=0, interval=20, meta={"role": "Promoted"})
+    assert mon.rc == codes.NOT_RUNNING          # nothing left running: Pacemaker recovers
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/python3"), reason="needs /usr/bin/python3")
+def test_a_join_keeps_waiting_while_a_peer_stays_a_live_primary(fake_base):
+    bed = _joining_bed(fake_base)
+    with socket.create_server(("127.0.0.1", bed.ports[1])):
+        assert bed.run("start", "node1", instance=0).rc == 0
+        res = bed.run("promote", "node1", instance=0, timeout=12)
+    assert res.rc == codes.ERR_GENERIC
+    assert res.exit_reason.startswith("not Primary and Synced before the promote timeout while joining")
+
+
 def test_stop_clears_every_attribute_and_the_score(tmp_path):
     bed = FakeBed(tmp_path, seqnos=(3, 3, 3), safe=(1, 0, 0))
     assert bed.run("start", "node1", instance=0).rc == 0
