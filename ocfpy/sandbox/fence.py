@@ -293,19 +293,9 @@ def main(argv: list | None = None, stdin=None) -> int:
 def dependency_paths() -> list:
     """sys.path entries holding the cluster engine's dependencies (psutil,
     pyroute2), found without importing them."""
-    import importlib.util
-    from pathlib import Path
+    from ocfpy.install import dependency_paths as paths_of
 
-    paths = []
-    for name in _DEPENDENCIES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.origin:
-            continue
-        origin = Path(spec.origin)
-        top = origin.parent.parent if origin.name == "__init__.py" else origin.parent
-        if str(top) not in paths:
-            paths.append(str(top))
-    return paths
+    return paths_of(_DEPENDENCIES)
 
 
 def script_text(python: str | None = None) -> str:
