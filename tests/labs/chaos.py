@@ -90,7 +90,7 @@ SCENARIOS = {
     "power": "(b) whole-node power loss of the VIP node; power back once the majority serves",
     "staggered": "(c) one mariadbd killed (not the VIP node's), the other two 4 s later",
     "simultaneous": "(d) kill -9 of all three mariadbd at once",
-    "corosync": "(e) corosync killed (SIGKILL) on the DC",
+    "corosync": "(e) corosync killed (SIGKILL) on the DC, which holds the VIP",
     "fence_candidate": "(f) staggered crash, then the bootstrap candidate fenced (reboot) "
                        "as soon as it is elected",
 }
@@ -674,6 +674,16 @@ class Bed:
                 continue
         return None
 
+    def move_vip(self, node: str, timeout: float = 60) -> None:
+        """Put the VIP on ``node`` (a move, then the move's constraint cleared:
+        the VIP's stickiness keeps it there)."""
+        self.c.run(["crm_resource", "--move", "-r", VIP_RSC, "-N", node])
+        try:
+            self.wait_cluster(lambda mon: self.vip_node(mon) == node, timeout,
+                              what=f"the VIP on {node}")
+        finally:
+            self.c.run(["crm_resource", "--clear", "-r", VIP_RSC], check=False)
+
     def cut_link(self, node: str) -> None:
         """Take ``node``'s link to the bridge down (host side): it is alone."""
         from pyroute2 import IPRoute
@@ -1065,6 +1075,12 @@ def run_scenario(bed: Bed, scenario: str, timeout: float = 240, settle: float = 
     if scenario not in FAULTS:
         raise ValueError(f"unknown scenario {scenario!r}: {sorted(FAULTS)}")
     bed.ensure_ready()
+    if scenario == "corosync":
+        # the interesting case: the DC holds the VIP, which keeps answering
+        # from there until the others have fenced it
+        mon = bed.mon()
+        if bed.vip_node(mon) != bed.dc(mon):
+            bed.move_vip(bed.dc(mon))
     bed.runs += 1
     res = Result(scenario, bed.agent)
     sampler = GaleraSampler(bed.cfgs).start()
