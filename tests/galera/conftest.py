@@ -17,7 +17,7 @@ from galera_bed import GaleraBed, free_ports  # noqa: E402
 
 
 def real_galera_unavailable():
-    from ocfpy.testing.mariadb import missing_requirements
+    from ocfpy.sandbox.mariadb import missing_requirements
 
     reason = missing_requirements(galera=True)
     return f"real MariaDB Galera unavailable: {reason}" if reason else None
@@ -50,8 +50,8 @@ def mdb_base(monkeypatch):
     reason = real_galera_unavailable()
     if reason:
         pytest.skip(reason)
-    from ocfpy.testing import mariadb
-    from ocfpy.testing.mariadb import make_base_dir
+    from ocfpy.sandbox import mariadb
+    from ocfpy.sandbox.mariadb import make_base_dir
 
     monkeypatch.setattr(mariadb, "free_ports", free_ports)
 

@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ocfpy.testing import mariadb
+from ocfpy.sandbox import mariadb
 from ocfpy.testing.driver import Driver
 from ocfpy.testing.fake import FakeCluster
 from ocfpy.testing.scheduler import CloneScheduler

@@ -28,10 +28,7 @@ import time
 
 import pytest
 
-try:                                    # the tree is being reorganised: either location
-    from ocfpy.sandbox import mariadb
-except ImportError:
-    from ocfpy.testing import mariadb
+from ocfpy.sandbox import mariadb
 
 OCFPY = os.path.join(os.path.dirname(sys.executable), "ocfpy")
 HOST = "127.0.0.1"

@@ -5,7 +5,7 @@ One mariadbd per node namespace. Every node gets its own MariaDB
 bind-mounted over /etc/mysql and /var/lib/mysql inside the node's mount
 namespace (/run, hence /run/mysqld with the error log, is already a private
 tmpfs there), system tables created as the package would
-(``ocfpy.testing.node_mariadb``, shared with the sandbox demo). So the CIB names no
+(``ocfpy.sandbox.node_mariadb``, shared with the sandbox demo). So the CIB names no
 per-node path: it is the HA guide's galera clone (crm_snippets/galera.py)
 with the agent's default paths, applied with ocfpy.cib.apply on top of the
 live configuration. Galera uses the nodes' bridge addresses 10.213.0.N on
@@ -33,7 +33,7 @@ CLONE = "galera-clone"
 
 
 def _skip_without_mariadb():
-    from ocfpy.testing.node_mariadb import missing_requirements
+    from ocfpy.sandbox.node_mariadb import missing_requirements
 
     reason = missing_requirements()
     if reason:
@@ -46,7 +46,7 @@ def galera_config(cluster, promote_on_fail=None):
     ``promote_on_fail`` on its promote operation)."""
     from ocfpy.cib.read import read_cib
     from ocfpy.cib.spec import load_spec
-    from ocfpy.testing.node_mariadb import galera_params
+    from ocfpy.sandbox.node_mariadb import galera_params
 
     live = read_cib(cluster.run(["cibadmin", "--query"]).stdout)
     clone = load_spec(str(REPO / "crm_snippets" / "galera.py")).top_ids()[CLONE]
@@ -75,7 +75,7 @@ def galera_nodes(real_cluster3_clean):
     _skip_without_mariadb()
     import shutil
 
-    from ocfpy.testing import mariadb, node_mariadb
+    from ocfpy.sandbox import mariadb, node_mariadb
 
     c = real_cluster3_clean
     c.install_agents(names=["galera"])
@@ -184,7 +184,7 @@ def test_kill_9_of_one_mysqld_is_recovered_and_rejoins_by_ist(galera_nodes):
                and victim.pid() not in (None, pid), timeout=240, interval=0.2)
     back = time.monotonic() - t0
     wait_synced(victim)
-    from ocfpy.testing.mariadb import ist_or_sst
+    from ocfpy.sandbox.mariadb import ist_or_sst
 
     transfer = ist_or_sst(victim.log_since(offset))
     print(f"\ngalera under Pacemaker: kill -9 of node2's mariadbd seen failed after {detected:.1f} s,"

@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from ocfpy import codes
-from ocfpy.testing import mariadb
+from ocfpy.sandbox import mariadb
 
 PROMOTED = "Promoted"
 OCFPY = os.path.join(os.path.dirname(sys.executable), "ocfpy")

@@ -617,7 +617,7 @@ def fake_base():
     with a fake mariadbd in sbin/ and a fake mariadb-install-db in bin/."""
     import shutil
 
-    from ocfpy.testing.mariadb import make_base_dir
+    from ocfpy.sandbox.mariadb import make_base_dir
 
     base = make_base_dir("ocfpy-gfake-")
     for rel, text in (("sbin/mariadbd", FAKE_MARIADBD), ("bin/mariadb-install-db", FAKE_INSTALL_DB)):

@@ -11,7 +11,7 @@ import pytest
 
 from ocfpy import codes
 from ocfpy.testing.driver import Driver
-from ocfpy.testing.openstack import SPARE_KEYSTONE
+from ocfpy.sandbox.openstack import SPARE_KEYSTONE
 
 AGENTS = ("keystone", "glance-api", "cinder-api", "manila-api")
 #: the agents whose deep check authenticates against another service (Keystone)

@@ -3,7 +3,7 @@ lifecycle, failures that need their own service instance, bad input.
 
 Keystone, glance-api, cinder-api and manila-api from PyPI run under uWSGI on
 127.0.0.1 as the unprivileged user ``ocfpy-os``, prepared by the
-``openstack_lab`` fixture (:mod:`ocfpy.testing.openstack`) and started,
+``openstack_lab`` fixture (:mod:`ocfpy.sandbox.openstack`) and started,
 monitored and stopped by the agents through the testing Driver (each agent
 run as its own process, with Pacemaker's environment). The catalog's
 Keystone runs independently of the agent under test (started by the lab,

@@ -23,7 +23,7 @@ import pytest
 from openstack_real_helpers import AGENTS, DEPENDENT, instance, lab_for, make_agent
 
 from ocfpy import codes
-from ocfpy.testing.openstack import free_ports
+from ocfpy.sandbox.openstack import free_ports
 
 
 @pytest.fixture(scope="module", params=AGENTS)
