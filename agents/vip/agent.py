@@ -212,8 +212,12 @@ on a node without gateways. Each monitor of any depth counts as one check."""
             self.fail(codes.ERR_CONFIGURED, "parameter broadcast: must be an IPv4 address, + or -")
         if self.iflabel and self.nic and len(f"{self.nic}:{self.iflabel}".encode(errors="replace")) > 15:
             self.fail(codes.ERR_CONFIGURED, f"label {self.nic}:{self.iflabel} is longer than 15 characters")
-        if self.network_namespace and "/" in self.network_namespace:
-            self.fail(codes.ERR_CONFIGURED, "parameter network_namespace: must be a name, not a path")
+        if self.network_namespace:
+            from ocfpy_agents.vip import netns
+
+            if not netns.valid_name(self.network_namespace):
+                self.fail(codes.ERR_CONFIGURED, "parameter network_namespace: must be one name "
+                                                "of at most 255 bytes, not a path")
         for gateway in self.gateways or ():
             self.check_gateway(gateway)
 

@@ -18,8 +18,10 @@ CLONE_NEWNET = 0x40000000
 
 
 def valid_name(name: str) -> bool:
-    """A namespace name as `ip netns` accepts it: one path component."""
-    return bool(name) and "/" not in name and name not in (".", "..") and "\0" not in name
+    """A namespace name as `ip netns` accepts it: one path component that
+    fits a file name (255 bytes)."""
+    return (bool(name) and "/" not in name and name not in (".", "..") and "\0" not in name
+            and len(name.encode("utf-8", "surrogateescape")) <= 255)
 
 
 def path_of(name: str) -> str:

@@ -200,3 +200,19 @@ def test_link_local_gateway_without_its_interface_answers_6_not_1(sec_bed):
     assert not sec_bed.has_ip("a", "10.231.0.61")
     answers(sec_bed, "a", "monitor", 6, **params)
     answers(sec_bed, "a", "stop", 0, **params)
+
+
+def test_a_network_namespace_name_too_long_for_a_file_name_is_refused_and_stop_answers_0(tmp_path):
+    # found by bench/bench_hostile.py: a 100k-character name passed validate-all,
+    # then stop and probe answered 1 (ENAMETOOLONG)
+    import io
+
+    from ocfpy.environment import Invocation  # noqa: F401 - the agent's own view
+    env = {"OCF_RESOURCE_INSTANCE": "v1", "HA_VARRUN": str(tmp_path), "OCF_RESKEY_ip": "192.0.2.10",
+           "OCF_RESKEY_nic": "lo", "OCF_RESKEY_network_namespace": "n" * 100_000}
+    for action, meta, expected in (("validate-all", {}, 6), ("stop", {}, 0),
+                                   ("monitor", {"OCF_RESKEY_CRM_meta_interval": "0"}, 6)):
+        err = io.StringIO()
+        rc = Vip.run(["vip", action], {**env, **meta}, stdout=io.StringIO(), stderr=err)
+        assert rc == expected, (action, rc, err.getvalue())
+        assert "Traceback" not in err.getvalue()
