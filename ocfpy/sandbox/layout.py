@@ -1,14 +1,24 @@
 """Where the sandbox and its demo keep things: the sandbox directory, the
-demo's VIP and services, and :class:`DemoLayout` (the demo's host files).
+demo's addresses and services, the node-side paths its cluster configuration
+names, and :class:`DemoLayout` (the demo's host files).
 
 Shared by the sandbox's command line, the demo's set-up and the demo's
 cluster configuration (``crm_snippets/demo.py``), which is why it is its
 own module: none of those imports another.
 
+The configuration names only fixed paths inside the nodes, below
+:data:`NODE_RUN`: every node has its own copy of the services' files there
+(a bind mount of ``<sandbox dir>/demo/nodes/nodeN`` over the node's
+/run/ocfpy-demo, as configuration management would write /etc on each
+controller), so the CIB is the same on every machine, whatever the sandbox
+directory or the checkout's location, and ``crm_snippets/demo.yaml`` can
+say it too.
+
 Example::
 
     layout = DemoLayout.default()
-    layout.agent_params("keystone")["start_command"]
+    agent_params("keystone")["start_command"]
+    # '/run/ocfpy-demo/bin/uwsgi --ini /run/ocfpy-demo/keystone-uwsgi.ini'
 """
 
 from __future__ import annotations
@@ -16,11 +26,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ocfpy.sandbox.cluster import SUBNET
 from ocfpy.sandbox.openstack import SERVICE_USER
 
-__all__ = ["DEFAULT_DIR", "sandbox_dir", "VIP", "KEYSTONE_PORT", "NODE_RUN", "SERVICES",
+__all__ = ["DEFAULT_DIR", "sandbox_dir", "VIP", "KEYSTONE_PORT", "GALERA_PORT",
+           "CLUSTERCHECK_PORT", "NODE_RUN", "NODES", "ApiService", "SERVICES", "node_address",
+           "node_path", "agent_params", "vip_params", "haproxy_params", "clustercheck_params",
            "DemoLayout"]
 
 DEFAULT_DIR = "/var/tmp/ocfpy-sandbox"
@@ -34,25 +47,116 @@ def sandbox_dir() -> Path:
 #: the guide's VIP, on the nodes' bridge subnet
 VIP = SUBNET + ".100"
 KEYSTONE_PORT = 5000
-#: inside a node (its own /run): Keystone's log and health-check switch
+#: MariaDB on each node's address; HAProxy's ``listen galera_cluster`` on the VIP's
+GALERA_PORT = 3306
+#: ``ocfpy clustercheck`` on every node: HAProxy's ``check port``
+CLUSTERCHECK_PORT = 9200
+#: inside every node: the node's own demo files (configuration, uWSGI ini,
+#: credentials, HAProxy's configuration, logs), the same path on every node
 NODE_RUN = "/run/ocfpy-demo"
+#: the demo's nodes (Pacemaker node names of a 3-node sandbox)
+NODES = ("node1", "node2", "node3")
 
 
-# ------------------------------------------------------------------ layout
-#: API service -> (directory and database name, port, config file, WSGI module)
+class ApiService(NamedTuple):
+    """One OpenStack API of the demo."""
+
+    #: directory, database, database user and catalog name
+    name: str
+    port: int
+    #: configuration file name (in :data:`NODE_RUN` on every node)
+    config: str
+    #: WSGI entry point
+    module: str
+    #: Keystone catalog type and the endpoint's path below the VIP's URL
+    catalog_type: str
+    catalog_path: str
+
+
+#: the demo's API services, in start order; the Keystone catalog says
+#: http://VIP:port + catalog_path
 SERVICES = {
-    "keystone": ("keystone", KEYSTONE_PORT, "keystone.conf", "keystone.wsgi.api:application"),
-    "glance-api": ("glance", 9292, "glance-api.conf", "glance.wsgi.api:application"),
+    "keystone": ApiService("keystone", KEYSTONE_PORT, "keystone.conf",
+                           "keystone.wsgi.api:application", "identity", "/v3/"),
+    "glance-api": ApiService("glance", 9292, "glance-api.conf", "glance.wsgi.api:application",
+                             "image", "/"),
+    "cinder-api": ApiService("cinder", 8776, "cinder.conf", "cinder.wsgi.api:application",
+                             "volumev3", "/v3/$(project_id)s"),
+    "manila-api": ApiService("manila", 8786, "manila.conf", "manila.wsgi.api:application",
+                             "sharev2", "/v2"),
 }
 
 
+def node_address(node: int | str) -> str:
+    """The bridge address of ``node`` (1, "node1", ...).
+
+    >>> node_address("node2")
+    '10.213.0.2'
+    """
+    index = int(str(node).replace("node", ""))
+    return "%s.%d" % (SUBNET, index)
+
+
+def node_path(name: str) -> str:
+    """``name`` in a node's own demo directory.
+
+    >>> node_path("haproxy.cfg")
+    '/run/ocfpy-demo/haproxy.cfg'
+    """
+    return "%s/%s" % (NODE_RUN, name)
+
+
+# ------------------------------------------------------ CIB parameters
+# Only node-side paths and fixed addresses: the same on every machine.
+def agent_params(service: str) -> dict:
+    """``ocf:openstack:<service>`` instance attributes (the same on every
+    node): uWSGI with the node's own ini (it listens on the node's address,
+    which HAProxy balances to, and on 127.0.0.1, which the agent checks),
+    the unprivileged service user, the admin credentials from the node's
+    root-only openrc, Keystone through the VIP."""
+    svc = SERVICES[service]
+    return {"start_command": "%s --ini %s" % (node_path("bin/uwsgi"),
+                                              node_path(svc.name + "-uwsgi.ini")),
+            "config": node_path(svc.config), "user": SERVICE_USER,
+            "url": "http://127.0.0.1:%d/" % svc.port,
+            "log_file": node_path(service + ".log"),
+            "os_auth_url": "http://%s:%d/v3" % (VIP, KEYSTONE_PORT),
+            "os_credentials_file": node_path("admin-openrc")}
+
+
+def vip_params() -> dict:
+    """``ocf:ocfpy:vip`` instance attributes: the VIP on the nodes' interface."""
+    return {"ip": VIP, "cidr_netmask": "24", "nic": "eth0"}
+
+
+def haproxy_params() -> dict:
+    """``ocf:ocfpy:haproxy`` instance attributes: the node's copy of the
+    demo's haproxy.cfg, the master socket beside it."""
+    return {"conffile": node_path("haproxy.cfg"),
+            "master_socket": node_path("haproxy-master.sock")}
+
+
+def clustercheck_params() -> dict:
+    """``ocf:heartbeat:anything`` instance attributes running ``ocfpy
+    clustercheck`` on port 9200 of every address of the node (as the
+    guide's xinetd service does; a node's namespace has only its bridge
+    address, the VIP and loopback), with the guide's clustercheck account
+    from the node's root-only credentials file."""
+    return {"binfile": node_path("bin/ocfpy"),
+            "cmdline_options": "clustercheck --bind 0.0.0.0 --port %d --credentials %s"
+                               % (CLUSTERCHECK_PORT, node_path("clustercheck.cnf")),
+            "logfile": node_path("clustercheck.log")}
+
+
+# ------------------------------------------------------------------ layout
 @dataclass(frozen=True)
 class DemoLayout:
     """Where the OpenStack demo's host files are, and what runs the services.
 
     ``dir`` is ``<sandbox dir>/demo``; ``venv`` the OpenStack venv; ``user``
     the unprivileged user the services run as. Every node sees these paths
-    (the nodes share the host's filesystem outside their private mounts).
+    (the nodes share the host's filesystem outside their private mounts);
+    node N also sees ``node_dir("nodeN")`` as :data:`NODE_RUN`.
     """
 
     dir: Path
@@ -68,21 +172,13 @@ class DemoLayout:
         return cls(sandbox_dir() / "demo", venv_path())
 
     def service_dir(self, service: str) -> Path:
-        """``<dir>/keystone``, ``<dir>/glance``: configuration (and Keystone's
-        keys, Glance's image store) of ``service``."""
-        return self.dir / SERVICES[service][0]
+        """``<dir>/keystone``, ``<dir>/glance``, ...: what the nodes share of
+        ``service`` (Keystone's keys, Glance's image store, locks)."""
+        return self.dir / SERVICES[service].name
 
-    def config_file(self, service: str) -> Path:
-        return self.service_dir(service) / SERVICES[service][2]
-
-    def uwsgi_ini(self, service: str) -> Path:
-        return self.service_dir(service) / (SERVICES[service][0] + "-uwsgi.ini")
-
-    @property
-    def openrc(self) -> Path:
-        """The admin's credentials (0600, root): the agents' deep monitors and
-        :func:`token_check` read them; they are never in the CIB."""
-        return self.dir / "admin-openrc"
+    def node_dir(self, node: str) -> Path:
+        """``<dir>/nodes/<node>``: the node's own files, its :data:`NODE_RUN`."""
+        return self.dir / "nodes" / node
 
     @property
     def mariadb_dir(self) -> Path:
@@ -91,17 +187,3 @@ class DemoLayout:
     @property
     def auth_url(self) -> str:
         return "http://%s:%d/v3" % (VIP, KEYSTONE_PORT)
-
-    def agent_params(self, service: str) -> dict:
-        """``ocf:openstack:<service>`` instance attributes (the same on every node)."""
-        return {"start_command": "%s --ini %s" % (self.venv / "bin" / "uwsgi",
-                                                  self.uwsgi_ini(service)),
-                "config": str(self.config_file(service)), "user": self.user,
-                "url": "http://127.0.0.1:%d/" % SERVICES[service][1],
-                "log_file": "%s/%s.log" % (NODE_RUN, service),
-                "os_auth_url": self.auth_url, "os_credentials_file": str(self.openrc)}
-
-    @staticmethod
-    def vip_params() -> dict:
-        """``ocf:ocfpy:vip`` instance attributes: the VIP on the nodes' interface."""
-        return {"ip": VIP, "cidr_netmask": "24", "nic": "eth0"}

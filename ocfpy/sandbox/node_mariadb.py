@@ -169,19 +169,21 @@ def _addresses(names) -> list:
     return [f"{SUBNET}.{i}" for i in range(1, len(names) + 1)]
 
 
-def install(cluster, base_dir, parallel: bool = True) -> list:
+def install(cluster, base_dir, parallel: bool = True, extra: Optional[dict] = None) -> list:
     """One :class:`NodeMariaDB` per node of ``cluster``, prepared (mounted,
     system tables created), host directories ``base_dir/nodeN``; Galera on
     the nodes' bridge addresses, standard ports. ``parallel`` runs the
-    nodes' ``mariadb-install-db`` at once. On failure the mounts made so far
-    are undone before re-raising."""
+    nodes' ``mariadb-install-db`` at once; ``extra`` adds ``key=value``
+    lines to every [mysqld] section (later lines win, e.g.
+    ``{"max_connections": 200}``). On failure the mounts made so far are
+    undone before re-raising."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ocfpy.sandbox import mariadb
 
     base = Path(base_dir)
     cfgs = mariadb.galera_configs(base / "cnf", hosts=_addresses(cluster.node_names),
-                                  names=cluster.node_names)
+                                  names=cluster.node_names, extra=extra)
     nodes = [NodeMariaDB(cluster, i, base / f"node{i}", node_cnf(cfg))
              for i, cfg in enumerate(cfgs, 1)]
     try:
