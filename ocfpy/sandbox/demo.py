@@ -92,7 +92,7 @@ from ocfpy.sandbox.layout import (
 )
 
 __all__ = ["DEMOS", "VIP", "KEYSTONE_PORT", "SERVICES", "DemoLayout", "OpenStackDemo",
-           "missing_requirements", "haproxy_cfg",
+           "missing_requirements", "haproxy_cfg", "guard_constraints", "rejoin",
            "demo_spec_path", "demo_resources_xml", "all_running", "running_or_failed",
            "apply_spec", "run_demo",
            "remove_files", "seed", "check", "token_check", "usage"]
@@ -107,6 +107,9 @@ CLUSTERCHECK_USER = "clustercheck"
 DEMO_IMAGE = "ocfpy-demo-image"
 SHARE_TYPE = "default"
 _MANILA_VERSION = {"X-OpenStack-Manila-API-Version": "2.0"}
+#: transient node attribute: the node has the demo's mounts, files and
+#: sysctl (a node powered off and on again has lost them)
+READY_ATTRIBUTE = "ocfpy-demo-node"
 SETUP_HINT = ("run `bash .ci/setup` (it installs mariadb-server, galera-4, rsync, haproxy, "
               "resource-agents and the OpenStack venv .venv-openstack), or use `--demo basic`")
 _HEADER = "# written by ocfpy.sandbox.demo"
@@ -197,6 +200,23 @@ def all_running(mon) -> bool:
                 r.get("role") == "Promoted" for r in clone.iter("resource")):
             return False
     return True
+
+
+def guard_constraints(cfg) -> list:
+    """One location rule per top-level resource of ``cfg``: never on a node
+    without :data:`READY_ATTRIBUTE` (not even probed there). Transient node
+    attributes vanish when a node leaves the cluster, so a node that was
+    fenced or powered off comes back with none of the demo's resources
+    (its /run/ocfpy-demo, its MariaDB mounts and its sysctl are gone: the
+    Galera agent would otherwise find the host's own /etc/mysql and
+    /var/lib/mysql there) until ``python -m ocfpy.sandbox.demo rejoin``
+    prepares it again. The sandbox's, not the guide's: not in demo.py."""
+    from ocfpy.cib.model import Expression, Location, Rule
+
+    return [Location(r.id, rules=[Rule([Expression(READY_ATTRIBUTE, "not_defined")],
+                                       score="-INFINITY")],
+                     resource_discovery="never", id="%s-on-demo-nodes" % r.id)
+            for r in cfg.resources]
 
 
 def running_or_failed(mon) -> bool:
@@ -505,6 +525,13 @@ class OpenStackDemo:
             self.c.run(["sh", "-c", script, "sh", NODE_RUN, str(self.layout.node_dir(node))],
                        node=i)
 
+    def mark_ready(self) -> None:
+        """:data:`READY_ATTRIBUTE` on every node (transient: gone when the
+        node leaves the cluster)."""
+        for node in self.c.node_names:
+            self.c.run(["crm_attribute", "--node", node, "--name", READY_ATTRIBUTE,
+                        "--update", "ready", "--lifetime", "reboot"])
+
     def install_mariadb(self) -> None:
         from ocfpy.sandbox import node_mariadb
 
@@ -516,8 +543,9 @@ class OpenStackDemo:
                  % (time.monotonic() - t0))
 
     def config(self, held=()):
-        """``crm_snippets/demo.py``'s Config; the resources in ``held`` get
-        target-role=Stopped (before their databases exist)."""
+        """``crm_snippets/demo.py``'s Config and :func:`guard_constraints`;
+        the resources in ``held`` get target-role=Stopped (before their
+        databases exist)."""
         cfg = _load("openstack")
         if cfg is None:
             raise RuntimeError("crm_snippets/demo.py not found: the openstack demo runs "
@@ -525,6 +553,8 @@ class OpenStackDemo:
         ids = cfg.top_ids()
         for rid in held:
             ids[rid].meta["target-role"] = "Stopped"
+        for location in guard_constraints(cfg):
+            cfg.add(location)
         return cfg
 
     # -- steps -------------------------------------------------------------
@@ -628,6 +658,7 @@ class OpenStackDemo:
         self.write_files()
         self.prepare_nodes()
         self.install_mariadb()
+        self.mark_ready()
         apply_spec(self.c, self.config(held=self.HELD))
         self.say("demo configuration %s applied (%s held Stopped)"
                  % (demo_spec_path("openstack"), ", ".join(self.HELD)))
@@ -807,12 +838,14 @@ def wait_database(timeout: float = 60) -> str:
         time.sleep(0.5)
 
 
-def check(timeout: float = 60) -> tuple:
+def check(timeout: float = 20) -> tuple:
     """From inside a node, through the VIP: an admin token (validated by
     every node's Keystone on its own address), the image list, the volume
     types, the share types, the Galera member that writes, and this node's
-    HAProxy view. Returns (ok, lines, facts); the token is never printed
-    whole."""
+    HAProxy view. Requests through the VIP are repeated for up to
+    ``timeout`` seconds while HAProxy has no server up yet; the whole stays
+    well below a minute when a node is down. Returns (ok, lines, facts);
+    the token is never printed whole."""
     until = time.monotonic() + timeout
     facts: dict = {"node": os.uname().nodename}
     lines = []
@@ -831,8 +864,16 @@ def check(timeout: float = 60) -> tuple:
         except OSError as exc:
             return "unreachable (%s)" % exc, {}, None
 
-    validated = {node: get("http://%s:%d/v3/auth/tokens" % (node_address(node), KEYSTONE_PORT))[0]
-                 for node in NODES}
+    def validate(node):     # once: a node that is down must not hold the check up
+        from ocfpy.sandbox.openstack import http_request
+
+        url = "http://%s:%d/v3/auth/tokens" % (node_address(node), KEYSTONE_PORT)
+        try:
+            return http_request("GET", url, headers=auth, timeout=3)[0]
+        except OSError as exc:
+            return "unreachable (%s)" % exc
+
+    validated = {node: validate(node) for node in NODES}
     facts["validated"] = validated
     lines.append("validated by every node's Keystone (GET /v3/auth/tokens on 10.213.0.N, same "
                  "fernet keys): " + ", ".join("%s %s" % kv for kv in validated.items()))
@@ -849,7 +890,7 @@ def check(timeout: float = 60) -> tuple:
         lines.append("%s through the VIP (GET %s): %s, %s: %s" % (
             service, url, status, what, ", ".join(map(str, names)) or "none"))
     try:
-        writers = galera_writers()
+        writers = galera_writers(timeout=5)
     except Exception as exc:      # pymysql's errors
         writers, ok = [], False
         lines.append("galera through the VIP %s:%d: %s" % (VIP, GALERA_PORT, exc))
@@ -873,10 +914,54 @@ def check(timeout: float = 60) -> tuple:
     return ok and len(set(writers)) == 1, lines, facts
 
 
-def token_check(layout: Optional[DemoLayout] = None, timeout: float = 60) -> tuple:
+def token_check(layout: Optional[DemoLayout] = None, timeout: float = 20) -> tuple:
     """(ok, lines) of :func:`check` (what ``sandbox status`` prints)."""
     ok, lines, _facts = check(timeout)
     return ok, lines
+
+
+def rejoin(layout: Optional[DemoLayout] = None) -> list:
+    """Inside a node that lost the demo's set-up (powered off and on, e.g.
+    fenced): its directory over :data:`NODE_RUN`, its MariaDB's /etc/mysql
+    and /var/lib/mysql, mariadbd's run directories, ip_nonlocal_bind, then
+    :data:`READY_ATTRIBUTE` and a clean-up of the node's failures, so that
+    Pacemaker starts the demo's resources there again. What is already in
+    place is left alone. Returns what it did."""
+    import subprocess
+
+    from ocfpy.sandbox import node_mariadb
+
+    layout = layout or DemoLayout.default()
+    node = os.uname().nodename
+    if node not in NODES:
+        raise RuntimeError("run it inside a node of the demo (%s), not in %s"
+                           % (", ".join(NODES), node))
+    if not layout.node_dir(node).is_dir():
+        raise RuntimeError("%s does not exist: is the demo up (OCFPY_SANDBOX_DIR?)"
+                           % layout.node_dir(node))
+
+    def run(argv):
+        res = subprocess.run(argv, capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError("%s: %s" % (" ".join(argv), (res.stderr or res.stdout).strip()))
+
+    done = []
+    mounts = [(layout.node_dir(node), NODE_RUN)] + [
+        (src, dst) for dst, src in node_mariadb.node_dirs(layout.mariadb_dir / node).items()]
+    for src, dst in mounts:
+        os.makedirs(dst, exist_ok=True)
+        a, b = os.stat(src), os.stat(dst)
+        if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino):
+            run(["mount", "--bind", str(src), dst])
+            done.append("mounted %s on %s" % (src, dst))
+    run(node_mariadb.RUN_DIRS_ARGV)
+    with open("/proc/sys/net/ipv4/ip_nonlocal_bind", "w") as fh:
+        fh.write("1\n")
+    run(["crm_attribute", "--node", node, "--name", READY_ATTRIBUTE, "--update", "ready",
+         "--lifetime", "reboot"])
+    run(["crm_resource", "--cleanup", "--node", node])
+    done.append("%s ready: Pacemaker starts the demo's resources there again" % node)
+    return done
 
 
 def usage(ocfpy_cmd: str, python: str) -> list:
@@ -895,6 +980,9 @@ def usage(ocfpy_cmd: str, python: str) -> list:
         "  %s node2 -- crm_mon -r" % ex,
         "  %s node1 -- crm_resource --move -r vip -N node3 --lifetime PT5M" % ex,
         "      # move the VIP: node3's HAProxy takes the traffic",
+        "  %s sandbox fence node2; %s node2 -- %s -m ocfpy.sandbox.demo rejoin"
+        % (ocfpy_cmd, ex, python),
+        "      # a fenced node comes back empty; rejoin prepares it, Pacemaker restarts it all",
         "  less %s/nodes/node1/keystone.log   # each node's files and logs"
         % DemoLayout.default().dir,
         "  %s sandbox down       # remove everything" % ocfpy_cmd,
@@ -911,9 +999,12 @@ def _main(argv) -> int:
                                  "writer through the VIP"),
                        ("token", "the same as check"),
                        ("seed", "catalog, an image and a share type through the VIP"),
-                       ("wait-db", "wait until the database answers through the VIP")):
+                       ("wait-db", "wait until the database answers through the VIP"),
+                       ("rejoin", "prepare this node again after it was powered off "
+                                  "(fenced)")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--timeout", type=float, default=60 if name != "seed" else 120)
+        p.add_argument("--timeout", type=float, default={"seed": 120, "wait-db": 60}.get(
+            name, 20))
         if name in ("check", "token"):
             p.add_argument("--json", action="store_true", help="the facts as JSON")
     args = parser.parse_args(argv)
@@ -923,6 +1014,9 @@ def _main(argv) -> int:
             return 0
         if args.command == "wait-db":
             print("writer %s" % wait_database(args.timeout))
+            return 0
+        if args.command == "rejoin":
+            print("\n".join(rejoin()))
             return 0
     except (OSError, RuntimeError, ValueError, KeyError) as exc:
         sys.stderr.write("%s: %s\n" % (args.command, exc))

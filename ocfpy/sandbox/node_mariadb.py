@@ -31,8 +31,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["ETC", "DATA", "RUN", "NODE_PATHS", "NodeMariaDB", "missing_requirements",
-           "node_cnf", "install", "galera_params"]
+__all__ = ["ETC", "DATA", "RUN", "NODE_PATHS", "RUN_DIRS_ARGV", "NodeMariaDB",
+           "missing_requirements", "node_dirs", "node_cnf", "install", "galera_params"]
 
 # inside every node: the galera agent's and the mariadb client's defaults
 ETC, DATA, RUN = "/etc/mysql", "/var/lib/mysql", "/run/mysqld"
@@ -65,7 +65,7 @@ class NodeMariaDB:
     def __init__(self, cluster, index: int, host_dir: Path, cnf_text: str):
         self.c, self.index, self.name = cluster, index, f"node{index}"
         self.host_dir = Path(host_dir)
-        self.dirs = {ETC: self.host_dir / "etc", DATA: self.host_dir / "data"}
+        self.dirs = node_dirs(self.host_dir)
         self.cnf_text = cnf_text
         self.mounted: list = []
 
@@ -85,9 +85,7 @@ class NodeMariaDB:
             self.c.run(["mount", "--bind", str(source), target], node=self.index)
             self.mounted.append(target)
         # what the package's tmpfiles.d entry creates at boot (and a private tmpdir)
-        for path in (RUN, NODE_PATHS["tmpdir"]):
-            self.c.run(["install", "-d", "-o", "mysql", "-g", "mysql", "-m", "0755", path],
-                       node=self.index)
+        self.c.run(RUN_DIRS_ARGV, node=self.index)
         # what the package's postinst does: system tables, root over the socket
         self.c.run(["mariadb-install-db", f"--defaults-file={ETC}/my.cnf", "--user=mysql",
                     "--auth-root-authentication-method=normal", "--skip-test-db"],
@@ -149,6 +147,20 @@ class NodeMariaDB:
                 return fh.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+
+def node_dirs(host_dir) -> dict:
+    """{path inside the node: host directory} of the node whose MariaDB
+    lives in ``host_dir`` (``<base_dir>/nodeN`` of :func:`install`): what
+    :meth:`NodeMariaDB.prepare` bind-mounts, and what a node that lost its
+    mounts (powered off and on) mounts again."""
+    return {ETC: Path(host_dir) / "etc", DATA: Path(host_dir) / "data"}
+
+
+#: the run directories mariadbd needs in a node (the package's tmpfiles.d
+#: entry, and a private tmpdir), as one command run inside the node
+RUN_DIRS_ARGV = ["install", "-d", "-o", "mysql", "-g", "mysql", "-m", "0755", RUN,
+                 NODE_PATHS["tmpdir"]]
 
 
 def node_cnf(cfg) -> str:

@@ -2,8 +2,9 @@
 configuration crm_snippets/demo.py and demo.yaml build (the HA guide's
 topology, the same CIB on every machine), the files each node gets, and the
 whole demo under real Pacemaker: every API answers through the VIP from
-every node, HAProxy sends Galera's connections to one writer, and ``down``
-leaves nothing.
+every node, HAProxy sends Galera's connections to one writer (and to its
+first backup without it), a node powered off and on gets nothing of the
+demo until ``demo rejoin`` prepares it, and ``down`` leaves nothing.
 
 Run: .venv/bin/python -m pytest tests/testing/test_sandbox_demo.py -v
 (the real demo: ~3-4 minutes on a loaded 2-core machine, as root).
@@ -134,6 +135,18 @@ def test_demo_constraints_are_the_guides():
     assert colocations == {("vip", "haproxy-clone", None)}
 
 
+def test_the_sandbox_keeps_every_demo_resource_off_unprepared_nodes():
+    cfg = demo.OpenStackDemo(_Nodes()).config(held=("keystone-clone",))
+    guards = {c.resource: c for c in cfg.constraints if getattr(c, "rules", None)}
+    assert set(guards) == {r.id for r in cfg.resources}
+    for c in guards.values():
+        (rule,) = c.rules
+        assert (rule.score, [(e.attribute, e.operation) for e in rule.expressions],
+                c.resource_discovery) == ("-INFINITY", [("ocfpy-demo-node", "not_defined")],
+                                          "never")
+    assert cfg.top_ids()["keystone-clone"].meta["target-role"] == "Stopped"
+
+
 def test_demo_services_read_their_credentials_from_the_nodes_root_only_file():
     ids = _spec().top_ids()
     for clone in APIS:
@@ -244,6 +257,33 @@ print(master.query(sock, "@!%d %s server galera_cluster/node1" % (worker, sys.ar
 """
 
 
+def _files_of(*roots: str) -> dict:
+    """{path: (size, mtime_ns)} below ``roots``: the host's own MariaDB files."""
+    found = {}
+    for root in roots:
+        for dirpath, _dirs, names in os.walk(root):
+            for name in [""] + names:
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                found[path] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+def _node2_count(mon_xml: str) -> tuple:
+    """(all running, demo instances active on node2, node2's resource history entries)."""
+    import xml.etree.ElementTree as ET
+
+    mon = ET.fromstring(mon_xml)
+    active = sum(1 for r in mon.iter("resource") if r.get("id") != "fence-nodes"
+                 and any(n.get("name") == "node2" for n in r.findall("node")))
+    history = [r.get("id") for n in mon.iter("node") if n.get("name") == "node2"
+               for r in n.findall("resource_history") if r.get("id") != "fence-nodes"]
+    return demo.all_running(mon), active, history
+
+
 @pytest.mark.real_cluster
 @pytest.mark.netns
 def test_every_api_answers_through_the_vip_from_every_node_and_galera_has_one_writer(
@@ -257,6 +297,7 @@ def test_every_api_answers_through_the_vip_from_every_node_and_galera_has_one_wr
     tmp_path = service_reachable_dir
     env = dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
     before = _host_snapshot()
+    host_mariadb = _files_of("/etc/mysql", "/var/lib/mysql")
     t0 = time.monotonic()
     up = _ocfpy("sandbox", "up", "--demo", env=env, timeout=600)
     up_seconds = time.monotonic() - t0
@@ -266,6 +307,7 @@ def test_every_api_answers_through_the_vip_from_every_node_and_galera_has_one_wr
         assert up.returncode == 0, up.stdout[-6000:] + up.stderr[-6000:]
         facts = _facts_from_state(tmp_path / "sbx" / "state.json")
         programs = _programs(facts["netns"])
+        first_programs = {k: list(v) for k, v in programs.items()}
         mon = _ocfpy("sandbox", "exec", "node1", "--", "crm_mon", "-1", "--output-as=xml",
                      env=env)
         roles = _roles(mon.stdout)
@@ -284,12 +326,44 @@ def test_every_api_answers_through_the_vip_from_every_node_and_galera_has_one_wr
         _ocfpy("sandbox", "exec", vip_node, "--", sys.executable, "-c", _DISABLE_NODE1,
                "enable", env=env)
         status = _ocfpy("sandbox", "status", env=env)
+        # node2 powered off and on (as a fence does): it comes back without
+        # the demo's mounts, and nothing of the demo runs or is probed there
+        # (the host's own /etc/mysql and /var/lib/mysql stay untouched) until
+        # `demo rejoin` prepares it again
+        t2 = time.monotonic()
+        _ocfpy("sandbox", "power", "off", "node2", env=env)
+        power_on = _ocfpy("sandbox", "power", "on", "node2", env=env)
+        time.sleep(5)
+        after_boot = _node2_count(_ocfpy("sandbox", "exec", "node1", "--", "crm_mon", "-1",
+                                         "--output-as=xml", env=env).stdout)
+        rejoin = _ocfpy("sandbox", "exec", "node2", "--", sys.executable, "-m",
+                        "ocfpy.sandbox.demo", "rejoin", env=env)
+        deadline = time.monotonic() + 180
+        while True:
+            rejoined = _node2_count(_ocfpy("sandbox", "exec", "node1", "--", "crm_mon", "-1",
+                                           "--output-as=xml", env=env).stdout)
+            if rejoined[:2] == (True, 7) or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        rejoin_seconds = time.monotonic() - t2
+        # node2's new namespaces and processes must go with down too
+        again = _facts_from_state(tmp_path / "sbx" / "state.json")
+        facts = {"pids": sorted(set(facts["pids"]) | set(again["pids"])),
+                 "netns": facts["netns"] | again["netns"], "tag": facts["tag"],
+                 "workdir": facts["workdir"]}
+        for name, pids in _programs(facts["netns"]).items():
+            programs[name] = sorted(set(programs.get(name, [])) | set(pids))
+        res = _ocfpy("sandbox", "exec", "node2", "--", sys.executable, "-m",
+                     "ocfpy.sandbox.demo", "check", "--json", env=env)
+        after_rejoin = json.loads(res.stdout) if res.stdout.startswith("{") else {
+            "ok": False, "lines": [res.stdout + res.stderr]}
     finally:
         t1 = time.monotonic()
         down = _ocfpy("sandbox", "down", env=env, timeout=300)
         down_seconds = time.monotonic() - t1
-    print("\nopenstack demo: up in %.1f s, down in %.1f s\n%s" % (
-        up_seconds, down_seconds, "\n".join(checks.get("node2", {}).get("lines", []))))
+    print("\nopenstack demo: up in %.1f s, node2 off, on and rejoined in %.1f s, down in %.1f s"
+          "\n%s" % (up_seconds, rejoin_seconds, down_seconds,
+                    "\n".join(checks.get("node2", {}).get("lines", []))))
     # the topology: HAProxy, clustercheck and every API on every node, the VIP on one
     roles = {k: v for k, v in roles.items() if k[0] != "fence-nodes"}   # the sandbox's
     assert roles == {("vip", vip_node): "Started",
@@ -297,9 +371,9 @@ def test_every_api_answers_through_the_vip_from_every_node_and_galera_has_one_wr
                      **{(rsc, n): "Started" for n in NODES
                         for rsc in ("haproxy", "clustercheck", "p_keystone", "p_glance-api",
                                     "p_cinder-api", "p_manila-api")}}, roles
-    assert {k: len(programs.get(k, [])) for k in ("mariadbd", "uwsgi", "clustercheck")} == {
-        "mariadbd": 3, "uwsgi": 12, "clustercheck": 3}, programs
-    assert len(programs.get("haproxy", [])) >= 6, programs      # a master and a worker per node
+    assert {k: len(first_programs.get(k, [])) for k in ("mariadbd", "uwsgi", "clustercheck")} \
+        == {"mariadbd": 3, "uwsgi": 12, "clustercheck": 3}, first_programs
+    assert len(first_programs.get("haproxy", [])) >= 6, first_programs   # a master, a worker a node
     # up ends with what the check sees through the VIP
     for text in ("token ", "image list: %s" % demo.DEMO_IMAGE, "volume types: __DEFAULT__",
                  "share types: default", "written by node1"):
@@ -320,6 +394,11 @@ def test_every_api_answers_through_the_vip_from_every_node_and_galera_has_one_wr
     assert disable.returncode == 0 and failover.stdout.strip() == "['node2', 'node2', 'node2']", \
         disable.stdout + disable.stderr + failover.stdout + failover.stderr
     assert status.returncode == 0 and "demo check from node1: token" in status.stdout
+    assert (power_on.returncode, after_boot[1:]) == (0, (0, [])), (power_on.stdout, after_boot)
+    assert rejoin.returncode == 0 and rejoined[:2] == (True, 7), (rejoin.stdout + rejoin.stderr,
+                                                                  rejoined)
+    assert after_rejoin["ok"], after_rejoin["lines"]
+    assert _files_of("/etc/mysql", "/var/lib/mysql") == host_mariadb, "the host's MariaDB files changed"
     # down leaves nothing
     assert down.returncode == 0, down.stdout + down.stderr
     survivors = [p for pids in programs.values() for p in pids if process_alive(p)]
