@@ -113,6 +113,12 @@ STATE_FILE = "cluster.json"
 LOCK_FILE = ".cluster.lock"
 #: id of the stonith device every cluster with fencing configures
 FENCE_DEVICE = "fence-nodes"
+#: after a power cycle (a reboot fence), Pacemaker starts on the node this
+#: many seconds after the power controller returned: the fencer must report
+#: the reboot done before the node rejoins, or the new incarnation hears that
+#: it was "just fenced" and stops Pacemaker for good (controld exits 100).
+#: A real machine takes far longer to boot.
+REBOOT_PACEMAKER_DELAY = 5
 _NS_ARGS = ("--net", "--mount", "--uts")
 
 # Runs inside the fresh namespaces as the holder's first program: prepares
@@ -1144,6 +1150,8 @@ class Cluster:
 
         ``keep_held`` (what a fence does): a node whose switch was held off
         (:meth:`power_off` with ``hold``) is only checked off and stays off.
+        Pacemaker starts on the node :data:`REBOOT_PACEMAKER_DELAY` seconds
+        later than on a :meth:`power_on` (the fencer reports the reboot first).
         Returns True when the node was powered on again.
         """
         n = self._node(node)
@@ -1155,14 +1163,14 @@ class Cluster:
                 self._record()
                 return False
             self._record()
-            self._boot_or_off(n)
+            self._boot_or_off(n, pacemaker_delay=REBOOT_PACEMAKER_DELAY)
         if wait:
-            self.wait_node_online(n.name, timeout)
+            self.wait_node_online(n.name, timeout + REBOOT_PACEMAKER_DELAY)
         return True
 
-    def _boot_or_off(self, n: _Node) -> None:
+    def _boot_or_off(self, n: _Node, pacemaker_delay: float = 0) -> None:
         try:
-            self._boot(n)
+            self._boot(n, pacemaker_delay)
         except BaseException:
             try:
                 self._cut_power(n)
@@ -1235,16 +1243,19 @@ class Cluster:
         n.netns = n.mntns = None
         n.veth = None
 
-    def _boot(self, n: _Node) -> None:
+    def _boot(self, n: _Node, pacemaker_delay: float = 0) -> None:
         self._start_holder(n)
         if self.nodes > 1:
             self._plug(n)
         cs = self._spawn(n, "corosync", ["corosync", "-f"])
         self._wait_corosync([cs])
-        self._spawn_pacemakerd(n)
+        self._spawn_pacemakerd(n, pacemaker_delay)
 
-    def _spawn_pacemakerd(self, n: _Node) -> _Proc:
-        return self._spawn(n, "pacemakerd", ["pacemakerd"], env={
+    def _spawn_pacemakerd(self, n: _Node, delay: float = 0) -> _Proc:
+        # with a delay, a shell sleeps then execs pacemakerd: same pid, same
+        # start time, so the record names pacemakerd from the start
+        argv = ["sh", "-c", f"sleep {delay:g}; exec pacemakerd"] if delay else ["pacemakerd"]
+        return self._spawn(n, "pacemakerd", argv, env={
             "PCMK_logfile": "/var/log/pacemaker/pacemaker.log",
             "PCMK_logfacility": "none",
             "PCMK_blackbox": "no",
