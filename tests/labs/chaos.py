@@ -644,10 +644,13 @@ class Bed:
             return None
         return pid if str(cfg.dir) in argv and _alive(pid) else None
 
-    def kill_mysqld(self, node: str) -> Optional[int]:
+    def kill_mysqld(self, node: str) -> int:
+        """kill -9 of ``node``'s mariadbd; RuntimeError when none runs (a
+        scenario that kills nothing must not pass)."""
         pid = self.mysqld_pid(node)
-        if pid is not None:
-            os.kill(pid, signal.SIGKILL)
+        if pid is None:
+            raise RuntimeError(f"{node}: no mariadbd to kill")
+        os.kill(pid, signal.SIGKILL)
         return pid
 
     def kill_leftovers(self) -> None:
@@ -815,6 +818,14 @@ class Bed:
                 return
             except TimeoutError as exc:
                 self.log(f"bed not ready ({str(exc)[:300]}): cleanup")
+            # a node that runs but is not in the cluster (its Pacemaker gave up)
+            # is power-cycled: repair of the bed, after a failed scenario only
+            mon = self.mon()
+            if mon is not None:
+                for name in sorted(set(self.c.node_names) - self.online(mon)):
+                    self.log(f"{name} is on but not in the cluster: power cycle")
+                    self.c.power_off(name)
+                    self.c.power_on(name, timeout=120)
             self.c.run(["crm_resource", "--cleanup"], check=False)
             try:
                 self.wait_cluster(ready, timeout, what="full service after a cleanup")
@@ -971,10 +982,12 @@ def fault_staggered(f: _Fault, then: Optional[Callable] = None) -> None:
 
 def fault_simultaneous(f: _Fault) -> None:
     f.victims = list(f.bed.c.node_names)
-    pids = [f.bed.mysqld_pid(n) for n in f.bed.c.node_names]
-    for pid in pids:
-        if pid is not None:
-            os.kill(pid, signal.SIGKILL)
+    pids = {n: f.bed.mysqld_pid(n) for n in f.bed.c.node_names}
+    missing = [n for n, pid in pids.items() if pid is None]
+    if missing:
+        raise RuntimeError(f"no mariadbd to kill on {', '.join(missing)}")
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
 
 
 def fault_corosync(f: _Fault) -> None:
