@@ -16,7 +16,7 @@ from ocfpy.cib.model import Colocation, Config, Op, Order, Primitive
 from ocfpy.cib.read import read_cib
 from ocfpy.cib.render_xml import render_xml
 
-from conftest import SNIPPETS, cli, load_snippet, need
+from cibtools import SNIPPETS, cli, load_snippet, need
 
 
 def _changed(cfg):

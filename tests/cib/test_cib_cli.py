@@ -12,7 +12,7 @@ from ocfpy.cib.canonical import canonical
 from ocfpy.cib.model import Config, Op, Primitive
 from ocfpy.cib.render_pcs import pcs_commands, render_pcs
 
-from conftest import SNIPPETS, cli, need
+from cibtools import SNIPPETS, cli, need
 
 
 def test_render_pcs_script_quotes_values_with_spaces_and_quotes():

@@ -16,7 +16,7 @@ from ocfpy.cib.model import (
 from ocfpy.cib.render_xml import render_xml
 from ocfpy.cib.spec import SpecError, load_spec
 
-from conftest import SNIPPETS, snippet_paths
+from cibtools import SNIPPETS, snippet_paths
 
 
 def same(a: Config, b: Config):

@@ -8,7 +8,7 @@ import pytest
 
 from ocfpy.cib.canonical import canonical, explain_difference
 
-from conftest import crm_verify, spec_name, spec_paths
+from cibtools import crm_verify, spec_name, spec_paths
 
 NAMES = [spec_name(p) for p in spec_paths()] + ["generated"]
 

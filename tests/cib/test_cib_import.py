@@ -15,7 +15,7 @@ from ocfpy.cib.importer import NOT_IMPORTED, import_cib
 from ocfpy.cib.render_xml import render_xml
 from ocfpy.cib.spec import SpecError, load_spec
 
-from conftest import cli, empty_cib, load_snippet, need, spec_name, spec_paths
+from cibtools import cli, empty_cib, load_snippet, need, spec_name, spec_paths
 
 FORMATS = {"yaml": ".yaml", "json": ".json", "python": ".py"}
 

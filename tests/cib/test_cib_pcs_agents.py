@@ -14,7 +14,7 @@ from lxml import etree
 from ocfpy.cib.agents import check_parameters
 from ocfpy.cib.model import Clone, Config, Op, Primitive
 
-from conftest import empty_cib, need, ours_installed
+from cibtools import empty_cib, need, ours_installed, spec_paths
 
 PCS_OCF_RNG = Path("/usr/share/pcs/data/ocf-1.1.rng")
 _AUTH_GUIDE = {"os_password": "secretsecret", "os_username": "admin",
@@ -164,7 +164,6 @@ def test_no_force_for_our_agents_in_readme_or_snippets():
 def test_rendered_pcs_scripts_force_only_agents_not_installed_here(agents):
     from ocfpy.cib.render_pcs import render_pcs
     from ocfpy.cib.spec import load_spec
-    from conftest import spec_paths
     for path in spec_paths():
         script = render_pcs(load_spec(str(path)), force="missing")
         lines = script.splitlines()

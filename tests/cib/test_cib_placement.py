@@ -7,7 +7,7 @@ from ocfpy.cib.model import (
     Colocation, ColocationSet, Config, Location, Op, Primitive, ResourceSet,
 )
 
-from conftest import apply_crm, apply_pcs, load_snippet, need, simulate, write_ours
+from cibtools import apply_crm, apply_pcs, load_snippet, need, simulate, write_ours
 
 
 @pytest.fixture(autouse=True)

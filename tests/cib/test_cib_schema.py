@@ -6,7 +6,7 @@ import pytest
 from ocfpy.cib.render_xml import render_xml, to_cib
 from ocfpy.cib.validate import schema_path, validate_schema
 
-from conftest import load_snippet
+from cibtools import load_snippet
 
 
 @pytest.mark.parametrize("schema", ["pacemaker-2.10", "pacemaker-3.9"])

@@ -12,7 +12,7 @@ from ocfpy.cib.apply import apply_config
 from ocfpy.cib.model import Config, Op, Primitive
 from ocfpy.cib.spec import load_spec
 
-from conftest import SNIPPETS, need
+from cibtools import SNIPPETS, need
 
 OPENSTACK_AGENTS = ("ocf:openstack:keystone", "ocf:openstack:glance-api",
                     "ocf:openstack:cinder-api", "ocf:openstack:manila-api")

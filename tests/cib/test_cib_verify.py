@@ -9,7 +9,7 @@ import pytest
 from ocfpy.cib.agents import check_parameters, installed_metadata, parse_metadata
 from ocfpy.cib.model import Clone, Config, FencingDevice, Op, Primitive
 
-from conftest import cli, ours_installed, spec_paths
+from cibtools import cli, ours_installed, spec_paths
 
 META = """<resource-agent name="t"><parameters>
 <parameter name="req" required="1"><content type="string"/></parameter>
