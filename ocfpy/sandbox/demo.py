@@ -95,7 +95,7 @@ __all__ = ["DEMOS", "VIP", "KEYSTONE_PORT", "SERVICES", "DemoLayout", "OpenStack
            "missing_requirements", "haproxy_cfg", "guard_constraints", "rejoin",
            "demo_spec_path", "demo_resources_xml", "all_running", "running_or_failed",
            "apply_spec", "run_demo",
-           "remove_files", "seed", "check", "token_check", "usage"]
+           "remove_files", "seed", "check", "token_check", "usage", "haproxy_view"]
 
 #: demo names, the default first
 DEMOS = ("openstack", "basic")
@@ -339,12 +339,26 @@ listen galera_cluster
 {galera_servers}
 """
 
+# The APIs in HTTP mode, where the guide has TCP: HAProxy can then send a
+# request again when its server died under it (a refused or reset
+# connection, an empty answer: "L7 retries"); every call the services and
+# the demo's clients make is safe to send twice (reads, and token requests,
+# which only issue a new token). "balance source" hashes a client to the
+# same server on every retry while its health checks still say UP (5 checks,
+# 10 s), so one failed connection marks a server down at once (observe
+# layer4, on-error mark-down) and the retry goes to another server; the
+# health checks bring it back. A connection to a powered-off node fails
+# after 1 s instead of 10.
 _HAPROXY_API = """
 listen {name}
   bind {vip}:{port}
+  mode http
   balance source
   option tcpka
   option httpchk GET /healthcheck
+  option redispatch 1
+  retry-on conn-failure empty-response junk-response
+  timeout connect 1s
 {servers}
 """
 
@@ -366,7 +380,8 @@ def haproxy_cfg(nodes=NODES) -> str:
                                 galera_servers=galera)
     for service, svc in SERVICES.items():
         text += _HAPROXY_API.format(name=_LISTEN[service], vip=VIP, port=svc.port, servers="\n".join(
-            "  server %s %s:%d check inter 2000 rise 2 fall 5" % (node, node_address(node), svc.port)
+            "  server %s %s:%d check inter 2000 rise 2 fall 5 observe layer4 error-limit 1 "
+            "on-error mark-down" % (node, node_address(node), svc.port)
             for node in nodes))
     return text
 
@@ -772,9 +787,11 @@ def seed(timeout: float = 120) -> list:
     return lines
 
 
-def _haproxy_view() -> dict:
-    """{listen section: [(server, status, backup)]} from this node's HAProxy
-    (its master socket, then its current worker's ``show stat``)."""
+def haproxy_view(field: Optional[str] = None) -> dict:
+    """From inside a node, its HAProxy's servers (its master socket, then its
+    current worker's ``show stat``): {listen section: [(server, status,
+    backup)]}, or with ``field`` (a ``show stat`` column such as ``stot``,
+    the sessions so far) {listen section: {server: int}}."""
     from ocfpy_agents.haproxy import master
 
     sock = node_path("haproxy-master.sock")
@@ -782,13 +799,18 @@ def _haproxy_view() -> dict:
     text = master.query(sock, "@!%d show stat" % procs.current_worker, timeout=5)
     lines = text.splitlines()
     names = master.split_csv(next(l for l in lines if l.startswith("# pxname,"))[2:])
-    col = {n: names.index(n) for n in ("pxname", "svname", "status", "bck", "type")}
+    col = {n: names.index(n) for n in ("pxname", "svname", "status", "bck", "type",
+                                       field or "status")}
     view: dict = {}
     for line in lines:
         fields = master.split_csv(line) if line and not line.startswith("#") else []
         if len(fields) > max(col.values()) and fields[col["type"]] == "2":
-            view.setdefault(fields[col["pxname"]], []).append(
-                (fields[col["svname"]], fields[col["status"]], fields[col["bck"]] == "1"))
+            if field:
+                view.setdefault(fields[col["pxname"]], {})[fields[col["svname"]]] = \
+                    int(fields[col[field]] or 0)
+            else:
+                view.setdefault(fields[col["pxname"]], []).append(
+                    (fields[col["svname"]], fields[col["status"]], fields[col["bck"]] == "1"))
     return view
 
 
@@ -896,7 +918,7 @@ def check(timeout: float = 20) -> tuple:
         lines.append("galera through the VIP %s:%d: %s" % (VIP, GALERA_PORT, exc))
     facts["writers"] = writers
     try:
-        view = _haproxy_view()
+        view = haproxy_view()
     except Exception as exc:      # the master socket's errors, an odd answer
         view, ok = {}, False
         lines.append("HAProxy on %s: %s" % (facts["node"], exc))

@@ -24,7 +24,7 @@ power cycle replaces (a rebooted node would see the host's /etc/mysql and
 /var/lib/mysql).
 
 **The client**: a fourth network namespace on the cluster's bridge
-(10.213.0.200, :class:`ClientNamespace`, made here without touching the
+(10.213.0.200, :class:`ocfpy.sandbox.client.ClientNamespace`, made without touching the
 cluster) runs ``chaos_load.py``: an autocommit writer through the VIP that
 records every acknowledged id, and a VIP prober that sends an ARP request
 for the VIP every 10 ms and records which nodes (MACs) answered.
@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ocfpy.sandbox import mariadb
+from ocfpy.sandbox.client import CLIENT_IP, ClientNamespace, stop_child
 from ocfpy.sandbox.cluster import SUBNET, Cluster, missing_requirements
 
 __all__ = ["AGENTS", "SCENARIOS", "VIP", "CLIENT_IP", "Bed", "ClientNamespace", "Load",
@@ -78,7 +79,6 @@ HERE = Path(__file__).resolve().parent
 LOAD = HERE / "chaos_load.py"
 CLONE, RSC, VIP_RSC = "galera-clone", "galera", "vip"
 VIP = SUBNET + ".100"
-CLIENT_IP = SUBNET + ".200"
 HEARTBEAT = "/usr/lib/ocf/resource.d/heartbeat/galera"
 MARIADBD = mariadb.find_binary() or "/usr/sbin/mariadbd"
 CLIENT = shutil.which("mariadb") or shutil.which("mysql") or "/usr/bin/mariadb"
@@ -132,99 +132,6 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return True
 
 
-def _stop_popen(proc: Optional[subprocess.Popen], timeout: float = 10) -> None:
-    """End a child of ours by its pid: stdin closed, SIGTERM, SIGKILL."""
-    if proc is None:
-        return
-    if proc.stdin is not None:
-        try:
-            proc.stdin.close()
-        except OSError:
-            pass
-    try:
-        proc.wait(timeout)
-        return
-    except subprocess.TimeoutExpired:
-        pass
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
-# ------------------------------------------------------------------ client
-_CLIENT_HOLDER = ("import sys; sys.stdout.write('READY\\n'); sys.stdout.flush(); "
-                  "sys.stdin.read()")
-
-
-class ClientNamespace:
-    """A network namespace on ``cluster``'s bridge at :data:`CLIENT_IP`: a
-    client of the cluster's addresses, made without changing the cluster.
-
-    Its holder (``unshare --net`` running a Python that waits for EOF on a
-    pipe from us) dies with this process, which takes the namespace and its
-    veth with it even when a test run is killed.
-    """
-
-    def __init__(self, cluster: Cluster, address: str = CLIENT_IP):
-        self.c = cluster
-        self.address = address
-        self.holder: Optional[subprocess.Popen] = None
-        self.veth = "ocx" + cluster.tag
-
-    def start(self) -> "ClientNamespace":
-        import select
-
-        from pyroute2 import IPRoute
-
-        self.holder = subprocess.Popen(
-            ["unshare", "--net", "--", sys.executable, "-c", _CLIENT_HOLDER],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True, cwd="/")
-        ready, _, _ = select.select([self.holder.stdout], [], [], 30)
-        if not ready or self.holder.stdout.readline().strip() != b"READY":
-            self.stop()
-            raise RuntimeError("client namespace holder did not start")
-        try:
-            with IPRoute() as ipr:
-                ipr.link("add", ifname=self.veth, kind="veth",
-                         peer={"ifname": "eth0", "net_ns_pid": self.holder.pid})
-                try:
-                    Path(f"/proc/sys/net/ipv6/conf/{self.veth}/disable_ipv6").write_text("1")
-                except OSError:
-                    pass
-                bridge = ipr.link_lookup(ifname=self.c.bridge)[0]
-                ipr.link("set", index=ipr.link_lookup(ifname=self.veth)[0], master=bridge,
-                         state="up")
-            with IPRoute(netns=f"/proc/{self.holder.pid}/ns/net", flags=0) as ipr:
-                for name in ("lo", "eth0"):
-                    ipr.link("set", index=ipr.link_lookup(ifname=name)[0], state="up")
-                ipr.addr("add", index=ipr.link_lookup(ifname="eth0")[0], address=self.address,
-                         prefixlen=24)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def argv(self, argv) -> list:
-        return ["nsenter", "-t", str(self.holder.pid), "--net", "--", *argv]
-
-    def stop(self) -> None:
-        _stop_popen(self.holder, 5)
-        self.holder = None
-        try:
-            from pyroute2 import IPRoute
-
-            with IPRoute() as ipr:
-                found = ipr.link_lookup(ifname=self.veth)
-                if found:
-                    ipr.link("del", index=found[0])
-        except Exception:  # noqa: BLE001 - gone with the namespace
-            pass
-
-
 # -------------------------------------------------------------------- load
 @dataclass
 class LoadRecord:
@@ -266,7 +173,7 @@ class Load:
         return self
 
     def stop(self) -> None:
-        _stop_popen(self.proc, 15)
+        stop_child(self.proc, 15)
         self.proc = None
 
     def read(self) -> LoadRecord:
