@@ -38,7 +38,7 @@ from pathlib import Path
 
 from ocfpy.sandbox import demo
 from ocfpy.sandbox.availability import (
-    AGENT_SETS, ApiClient, DemoBed, figures, monitor_cost, monitor_ops,
+    AGENT_SETS, CALL_TIMEOUT, ApiClient, DemoBed, figures, monitor_cost, monitor_ops,
 )
 from ocfpy.sandbox.client import ClientNamespace
 from ocfpy.sandbox.cluster import Cluster
@@ -70,15 +70,18 @@ def corosync_timings(cluster) -> dict:
     return out
 
 
-def wait_calls_ok(client: ApiClient, seconds: float, timeout: float) -> None:
-    """Until every API's calls of the last ``seconds`` all succeeded."""
+def wait_calls_ok(client: ApiClient, since: float, seconds: float, timeout: float) -> None:
+    """Until no call has failed for ``seconds`` and every call started
+    before the last ``CALL_TIMEOUT`` s is known (a call that hangs is
+    recorded when it times out), calls started after ``since`` included."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         time.sleep(1)
         now = time.monotonic()
-        recent = [c for c in client.calls() if c.end > now - seconds]
-        if recent and all(c.ok for c in recent) and \
-                min(c.start for c in recent) <= now - seconds + 1:
+        calls = client.calls()
+        last_failure = max((c.end for c in calls if not c.ok), default=since)
+        if now - since > CALL_TIMEOUT + 1 and now - max(last_failure, since) > seconds \
+                and any(c.ok and c.start > since for c in calls):
             return
 
 
@@ -118,8 +121,7 @@ def run_scenario(bed: DemoBed, ns: ClientNamespace, name: str, period: float,
                 time.sleep(0.5)
             facts["restarted_after_s"] = round(time.monotonic() - t_fault, 1)
             bed.wait_healthy(300)
-            bed.c.run(["crm_resource", "--cleanup", "-r", "keystone-clone"],
-                        node=bed.on_nodes()[0], check=False)
+            bed.cleanup()
             facts["whole_again_s"] = round(time.monotonic() - t_fault, 1)
             time.sleep(QUIET)
             t_rejoin = None
@@ -129,7 +131,7 @@ def run_scenario(bed: DemoBed, ns: ClientNamespace, name: str, period: float,
             while not bed.fenced(target, wall) and time.monotonic() < deadline:
                 time.sleep(0.5)
             facts["fenced_after_s"] = round(time.monotonic() - t_fault, 1)
-            wait_calls_ok(client, QUIET, 120)
+            wait_calls_ok(client, t_fault, QUIET, 180)
             facts["vip_node_after"] = bed.vip_node()
             t_rejoin = time.monotonic()
             facts["rejoin_s"] = round(bed.repair(target), 1)
@@ -197,7 +199,13 @@ def main(argv=None) -> int:
         for agents in args.agents:
             if agents != bed.agents:
                 say(f"switching the VIP and Galera to the {agents} agents")
-                took = bed.use_agents(agents)
+                bed.cleanup()
+                try:
+                    took = bed.use_agents(agents)
+                except Exception as exc:   # noqa: BLE001 - reported; nothing else to run on
+                    say(f"the {agents} agents did not come up: {type(exc).__name__}: "
+                        f"{str(exc)[:1500]}")
+                    break
                 say(f"{agents} agents running in {took:.0f} s")
             mine = results["agents"][agents] = {}
             bed.wait_healthy(300)

@@ -52,7 +52,7 @@ from typing import Optional
 
 from ocfpy.sandbox.layout import NODES, SERVICES, VIP, DemoLayout
 
-__all__ = ["APIS", "AGENT_SETS", "Call", "ApiFigures", "ApiClient", "DemoBed", "figures",
+__all__ = ["APIS", "AGENT_SETS", "CALL_TIMEOUT", "Call", "ApiFigures", "ApiClient", "DemoBed", "figures",
            "resource_env", "run_action", "monitor_ops", "monitor_cost", "MonitorCost"]
 
 #: the client's calls: name -> (service, method, path); ``{project}`` is filled in
@@ -85,7 +85,7 @@ class ApiFigures:
     calls: int
     failed: int
     longest_failure_run: float   # first failed call's start -> next good call's start
-    longest_without_answer: float    # longest time with no successful answer
+    longest_without_answer: float    # longest time with no successful answer, from the fault
     back_to_normal: float        # fault -> first good, fast call after the last bad or slow one
     slowest_ok: float
 
@@ -98,13 +98,13 @@ class ApiFigures:
 
 def figures(calls, fault: float, until: Optional[float] = None) -> dict:
     """{api: :class:`ApiFigures`} of ``calls`` still running at ``fault`` or
-    started after it (until ``until``); gaps are measured from the last
-    answer before the fault.
+    started after it (until ``until``); the time without an answer counts
+    from the fault.
 
     >>> calls = [Call("token", t, t + .1, not 2 <= t < 4) for t in (0, 1, 2, 3, 4, 5)]
     >>> f = figures(calls, 1.5)["token"]
     >>> (f.calls, f.failed, f.longest_failure_run, round(f.longest_without_answer, 1))
-    (4, 2, 2, 3.0)
+    (4, 2, 2, 2.6)
     >>> round(f.back_to_normal, 1)
     2.5
     >>> figures([Call("token", 0, 3, False), Call("token", 3, 3.1, True)], 1)["token"].failed
@@ -116,9 +116,8 @@ def figures(calls, fault: float, until: Optional[float] = None) -> dict:
         window = [c for c in mine if c.end >= fault and (until is None or c.start <= until)]
         if not window:
             continue
-        last_answer = max((c.end for c in mine if c.ok and c.end < fault), default=fault)
         answers = sorted(c.end for c in mine if c.ok and c.end >= fault)
-        gaps, prev = [], last_answer
+        gaps, prev = [], fault
         for t in answers:
             gaps.append(t - prev)
             prev = t
@@ -501,11 +500,24 @@ class DemoBed:
         galera = self.c.resource_state("galera-clone", mon)
         return sorted(n for n, r in galera["roles"].items() if r == "Promoted") == sorted(NODES)
 
+    def cleanup(self) -> None:
+        """Forget every resource's failures (``crm_resource --cleanup``), as an
+        operator does after an incident: a start that failed during the last
+        fault must not keep an instance off its node for the next one."""
+        self.c.run(["crm_resource", "--cleanup"], node=self.on_nodes()[0], check=False)
+
     def wait_healthy(self, timeout: float = 300) -> float:
         """Wait until :meth:`healthy` and every HAProxy server UP on the VIP's
-        node; the seconds it took."""
+        node; the seconds it took. Failures are cleaned up once if it is not
+        healthy within a minute."""
         t0 = time.monotonic()
-        self.c.wait_for(self.healthy, timeout, node=self.on_nodes()[0], interval=1)
+        try:
+            self.c.wait_for(self.healthy, min(60, timeout), node=self.on_nodes()[0],
+                            interval=1)
+        except TimeoutError:
+            self.cleanup()
+            self.c.wait_for(self.healthy, max(1, timeout - (time.monotonic() - t0)),
+                            node=self.on_nodes()[0], interval=1)
         while True:
             view = self.haproxy_view(self.vip_node())
             if view and all(st.startswith("UP") for servers in view.values()
@@ -556,7 +568,7 @@ class DemoBed:
             self.c.run(["crm_resource", "--clear", "-r", "vip"], node=self.on_nodes()[0])
 
     def reload_haproxy(self) -> list:
-        """Change every node's haproxy.cfg (each API check's interval) and
+        """Change every node's haproxy.cfg (the APIs' check interval) and
         reload each node's HAProxy through the agent's ``reload``, one node
         after the other; the seconds each reload took."""
         import re
@@ -565,7 +577,7 @@ class DemoBed:
             path = self.layout.node_dir(node) / "haproxy.cfg"
             text = path.read_text()
             inter = "inter 2000" if "inter 2500" in text else "inter 2500"
-            text = re.sub(r"inter \d+", inter, text)
+            text = re.sub(r"inter (2000|2500) ", inter + " ", text)
             tmp = path.with_suffix(".new")
             tmp.write_text(text)
             os.chmod(tmp, 0o644)

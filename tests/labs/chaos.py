@@ -1136,8 +1136,29 @@ def run_scenario(bed: Bed, scenario: str, timeout: float = 240, settle: float = 
         res.problems.append("writes did not succeed again")
     res.duration_s = time.monotonic() - t_start
     res.ok = not res.problems
+    if not res.ok and bed.keep is not None:
+        _keep_logs(bed, f"{bed.runs:02d}-{bed.agent}-{scenario}", wall0)
     say(res.line())
     return res
+
+
+def _keep_logs(bed: Bed, stem: str, since_wall: float) -> None:
+    """A failed run's evidence in ``bed.keep``: each node's Pacemaker log
+    from the fault on (the agents log there) and MariaDB error log."""
+    since = time.strftime("%b %d %H:%M:%S", time.localtime(since_wall - 5))
+    for node in bed.c.node_names:
+        log = Path(bed.c.workdir) / node / "var-log-pacemaker" / "pacemaker.log"
+        try:
+            lines = log.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        start = next((i for i, line in enumerate(lines) if line[:15] >= since), len(lines))
+        (bed.keep / f"{stem}-{node}-pacemaker.log").write_text("\n".join(lines[start:]))
+        try:
+            text = mariadb.log_text(bed.cfg(node), 0)
+            (bed.keep / f"{stem}-{node}-mariadb.log").write_text(text[-200000:])
+        except OSError:
+            pass
 
 
 def _same_log(bed: Bed, node: str, offsets: dict) -> bool:
