@@ -15,7 +15,8 @@ import pytest
 from ocfpy_agents.vip import health
 from ocfpy_agents.vip.addr import ifname_problem, link_by_name, pack_ip
 from ocfpy.parameters import Integer, IPAddress
-from ocfpy_agents.vip.agent import Lifetime, Netmask, Vip
+from ocfpy_agents.vip.agent import Vip
+from ocfpy_agents.vip.values import Lifetime, Netmask
 
 ARABIC_INDIC = "١٩٢.٠.٢.١٠"          # 192.0.2.10 in Arabic-Indic digits: str.isdigit says yes
 SIXTEEN = "abcdefghijklmnop"         # IFNAMSIZ - 1 is 15
