@@ -767,6 +767,23 @@ def _primitive(p: Primitive) -> dict:
     return out
 
 
+def _ref(rid: str, **optional) -> Dict[str, str]:
+    """A constraint's reference to a resource: its id, then those of
+    ``optional`` (role, action) that are set."""
+    return {"id": rid, **{k: v for k, v in optional.items() if v}}
+
+
+def _with_order_options(d: dict, c) -> dict:
+    """``d`` with the options of the order constraint ``c`` (Order or
+    OrderSet): kind unless Mandatory, symmetrical when given."""
+    opts = {"kind": c.kind} if c.kind != "Mandatory" else {}
+    if c.symmetrical is not None:
+        opts["symmetrical"] = "true" if c.symmetrical else "false"
+    if opts:
+        d["options"] = _attrs(opts)
+    return d
+
+
 def _rset(s: ResourceSet, with_action: bool) -> dict:
     out: Dict[str, Any] = {"resource_ids": list(s.resources)}
     opts = {}
@@ -869,39 +886,19 @@ def config_to_data(cfg: Config) -> Dict[str, Any]:
                 d["options"] = _attrs(opts)
             loc.append(d)
         elif isinstance(c, Colocation):
-            f: Dict[str, str] = {"id": c.follower}
-            lead: Dict[str, str] = {"id": c.leader}
-            if c.follower_role:
-                f["role"] = c.follower_role
-            if c.leader_role:
-                lead["role"] = c.leader_role
-            col.append({"resource_follower": f, "resource_leader": lead, "id": cid,
+            col.append({"resource_follower": _ref(c.follower, role=c.follower_role),
+                        "resource_leader": _ref(c.leader, role=c.leader_role), "id": cid,
                         "options": _attrs({"score": normalize_score(c.score)})})
         elif isinstance(c, ColocationSet):
             col.append({"resource_sets": [_rset(s, False) for s in reversed(c.sets)],
                         "id": cid, "options": _attrs({"score": normalize_score(c.score)})})
         elif isinstance(c, Order):
-            first: Dict[str, str] = {"id": c.first}
-            then: Dict[str, str] = {"id": c.then}
-            if c.first_action:
-                first["action"] = c.first_action
-            if c.then_action:
-                then["action"] = c.then_action
-            d = {"resource_first": first, "resource_then": then, "id": cid}
-            opts = {"kind": c.kind} if c.kind != "Mandatory" else {}
-            if c.symmetrical is not None:
-                opts["symmetrical"] = "true" if c.symmetrical else "false"
-            if opts:
-                d["options"] = _attrs(opts)
-            order.append(d)
+            order.append(_with_order_options({"resource_first": _ref(c.first, action=c.first_action),
+                                              "resource_then": _ref(c.then, action=c.then_action),
+                                              "id": cid}, c))
         elif isinstance(c, OrderSet):
-            d = {"resource_sets": [_rset(s, True) for s in c.sets], "id": cid}
-            opts = {"kind": c.kind} if c.kind != "Mandatory" else {}
-            if c.symmetrical is not None:
-                opts["symmetrical"] = "true" if c.symmetrical else "false"
-            if opts:
-                d["options"] = _attrs(opts)
-            order.append(d)
+            order.append(_with_order_options(
+                {"resource_sets": [_rset(s, True) for s in c.sets], "id": cid}, c))
     if loc:
         out["ha_cluster_constraints_location"] = loc
     if col:
