@@ -1,11 +1,12 @@
-"""The toolkit's free-port and timing helpers (ocfpy.testing.ports, .timing),
-which the test beds and the benches share."""
+"""The toolkit's small helpers that test beds and benches share: free ports
+(ocfpy.testing.ports), timing (.timing), the bed fixture body (.beds)."""
 
 import socket
 import sys
 
 import pytest
 
+from ocfpy.testing.beds import bed_or_skip
 from ocfpy.testing.ports import bindable, free_port, free_ports
 from ocfpy.testing.timing import quantile_ms, spawn_wait
 
@@ -37,3 +38,25 @@ def test_quantile_ms_is_the_nearest_rank_in_milliseconds():
     times = [0.004, 0.001, 0.003, 0.002]
     assert quantile_ms(times, 0) == 1.0 and quantile_ms(times, 1) == 4.0
     assert quantile_ms(times, 0.9) == 4.0
+
+
+class Bed:
+    opened = closed = 0
+
+    def __enter__(self):
+        Bed.opened += 1
+        return self
+
+    def __exit__(self, *exc):
+        Bed.closed += 1
+
+
+def test_a_bed_is_closed_after_the_test_and_an_unavailable_one_skips():
+    body = bed_or_skip(lambda: None, Bed)
+    assert isinstance(next(body), Bed) and (Bed.opened, Bed.closed) == (1, 0)
+    with pytest.raises(StopIteration):
+        next(body)
+    assert Bed.closed == 1
+    with pytest.raises(pytest.skip.Exception, match="no bridge here"):
+        next(bed_or_skip(lambda: "no bridge here", Bed))
+    assert Bed.opened == 1
