@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ocfpy.testing import timing
 from ocfpy.testing.importcost import HEAVY, heavy_in, imported_modules, script_python
 
 GOAL_VS_BARE = 1.5
@@ -63,23 +64,15 @@ def base_env(**extra) -> dict:
 
 
 def spawn_wait(argv, env, capture=False):
-    """Run ``argv`` with stdout/stderr to /dev/null (or captured); returns
-    (seconds, exit code, output). posix_spawn keeps our own overhead small and equal
-    for every command."""
+    """Run ``argv`` with stdout/stderr to /dev/null (ocfpy.testing.timing's
+    posix_spawn) or captured; returns (seconds, exit code, output)."""
     if capture:
         import subprocess
 
         t0 = time.perf_counter()
         proc = subprocess.run(argv, env=env, capture_output=True, text=True)
         return time.perf_counter() - t0, proc.returncode, proc.stdout + proc.stderr
-    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-               (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-               (os.POSIX_SPAWN_DUP2, 1, 2)]
-    t0 = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
-    _, status = os.waitpid(pid, 0)
-    elapsed = time.perf_counter() - t0
-    return elapsed, os.waitstatus_to_exitcode(status), ""
+    return (*timing.spawn_wait(argv, env), "")
 
 
 class Command:
@@ -102,8 +95,7 @@ class Command:
 
     @property
     def p90_ms(self):
-        ordered = sorted(self.times)
-        return ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))] * 1000
+        return timing.quantile_ms(self.times, 0.9)
 
 
 def build_commands(scripts: dict, state_dir: Path) -> list:

@@ -34,9 +34,7 @@ from __future__ import annotations
 import argparse
 import http.server
 import os
-import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,28 +44,18 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from ocfpy.testing.ports import free_port  # noqa: E402
+from ocfpy.testing.timing import quantile_ms, spawn_wait  # noqa: E402
+
 ANYTHING = Path("/usr/lib/ocf/resource.d/heartbeat/anything")
 HEARTBEAT_HAPROXY = Path("/usr/lib/ocf/resource.d/heartbeat/haproxy")
 RESOURCE = "benchlb"
+PORTS = (36000, 37000)     # the backends' and the frontend's ports: low, high (exclusive)
 
 
 # -- the world ------------------------------------------------------------------------------
-def free_port(taken: set) -> int:
-    ports = [p for p in range(36000, 37000) if p not in taken]
-    random.shuffle(ports)
-    for port in ports:
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        taken.add(port)
-        return port
-    raise RuntimeError("no free port in 36000-36999")
-
-
 class _Ok(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
@@ -102,18 +90,6 @@ def write_config(path: Path, front: int, servers) -> None:
 
 
 # -- running ---------------------------------------------------------------------------------
-def spawn_wait(argv, env):
-    """Wall time and exit code of ``argv`` (output to /dev/null); posix_spawn
-    keeps our own overhead small and the same for every command."""
-    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-               (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-               (os.POSIX_SPAWN_DUP2, 1, 2)]
-    t0 = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
-    _, status = os.waitpid(pid, 0)
-    return time.perf_counter() - t0, os.waitstatus_to_exitcode(status)
-
-
 class Command:
     def __init__(self, label, argv, env, expect=0):
         self.label, self.argv, self.env, self.expect = label, [str(a) for a in argv], env, expect
@@ -123,7 +99,7 @@ class Command:
         ordered = sorted(self.times)
         if q is None:
             return statistics.median(ordered) * 1000
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+        return quantile_ms(ordered, q)
 
 
 def agent_env(work: Path, **params) -> dict:
@@ -154,7 +130,6 @@ def main(argv=None) -> int:
     if not os.access(haproxy, os.X_OK):
         print("haproxy is not installed: nothing to measure (apt-get install haproxy)")
         return 2
-    sys.path.insert(0, str(REPO))
     from ocfpy.install import install
     from ocfpy.testing.importcost import HEAVY, heavy_in, imported_modules, script_python
 
@@ -162,9 +137,9 @@ def main(argv=None) -> int:
     for sub in ("run", "rsctmp"):
         (work / sub).mkdir()
     taken = set()
-    servers = [http_backend(free_port(taken)) for _ in range(2)]
+    servers = [http_backend(free_port(*PORTS, taken=taken)) for _ in range(2)]
     conffile = work / "haproxy.cfg"
-    write_config(conffile, free_port(taken), [s.server_address[1] for s in servers])
+    write_config(conffile, free_port(*PORTS, taken=taken), [s.server_address[1] for s in servers])
     (script,) = install(work / "ocf", provider="ocfpy-bench", names=["haproxy"])
     python = script_python(script)
     version = subprocess.run([haproxy, "-v"], capture_output=True, text=True).stdout.split("\n")[0]

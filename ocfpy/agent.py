@@ -191,24 +191,31 @@ class Agent:
         """Advertise this node's promotion score. Best effort, as Pacemaker's own
         agents do: outside a cluster (ocf-tester, a manual run) the tools fail,
         which is logged and does not fail the action. Returns True when set."""
-        from ocfpy.crm import CrmError
-
-        try:
-            self.crm.set_promotion(score)
-            return True
-        except (CrmError, OSError) as exc:
-            self.log.warning("could not set the promotion score: %s", exc)
-            return False
+        return self._best_effort("set the promotion score", lambda: self.crm.set_promotion(score))
 
     def clear_promotion(self) -> bool:
         """Withdraw this node's promotion score (best effort, like set_promotion)."""
+        return self._best_effort("clear the promotion score", lambda: self.crm.delete_promotion())
+
+    def set_node_attribute(self, name: str, value) -> bool:
+        """Set this node's transient attribute ``name`` (best effort, like
+        set_promotion). Returns True when set.
+
+        Example::
+
+            if self.set_node_attribute("vip-gw-ok", "1"):
+                remember_published("1")
+        """
+        return self._best_effort(f"set node attribute {name}", lambda: self.crm.set_attr(name, value))
+
+    def _best_effort(self, doing: str, call) -> bool:
         from ocfpy.crm import CrmError
 
         try:
-            self.crm.delete_promotion()
+            call()
             return True
-        except (CrmError, OSError) as exc:
-            self.log.warning("could not clear the promotion score: %s", exc)
+        except (CrmError, OSError) as exc:     # outside a cluster the tools fail
+            self.log.warning("could not %s: %s", doing, exc)
             return False
 
     def set_exit_reason(self, reason: str) -> None:

@@ -29,7 +29,8 @@ __all__ = ["Identity", "owner", "argv_of", "read_pidfile", "write_pidfile", "rem
            "find_pid", "find", "CHILD_KEEP", "CHILD_KEEP_PREFIXES", "CRM_KEEP",
            "CRM_KEEP_PREFIXES", "DEFAULT_PATH", "child_environ", "crm_environ", "user_groups",
            "as_user_kwargs", "start_daemon", "ProcStat", "read_stat", "alive", "start_time",
-           "descendants", "fork_detached", "signal_if_same", "terminate", "stop", "RECORD_MAGIC",
+           "descendants", "fork_detached", "signal_if_same", "start_detached", "stop_detached",
+           "terminate", "stop", "RECORD_MAGIC",
            "boot_id", "ProcessRecord"]
 
 
@@ -401,6 +402,39 @@ def signal_if_same(pid: int, started, sig: int = SIGTERM) -> bool:
         return True
     except OSError:
         return False
+
+
+def start_detached(path: str, func) -> int:
+    """``fork_detached(func)``, with the child's pid and start time noted in
+    ``path`` ("PID START") so that a later action can end it with
+    :func:`stop_detached` (a helper left running may undo that action's work).
+    Returns the pid.
+
+    Example::
+
+        start_detached(agent.state_path("announce"), lambda: announce_for(10))
+        stop_detached(agent.state_path("announce"))     # in stop
+    """
+    pid, started = fork_detached(func)
+    if started is not None:
+        with open(path, "w") as fh:
+            fh.write(f"{pid} {started}\n")
+    return pid
+
+
+def stop_detached(path: str, sig: int = SIGTERM) -> bool:
+    """Signal the child :func:`start_detached` noted in ``path`` and remove
+    the note; a child gone or a pid since reused is left alone. True when
+    signalled."""
+    try:
+        with open(path) as fh:
+            pid, started = fh.read().split()
+        os.unlink(path)
+    except (OSError, ValueError):
+        return False
+    if pid.isascii() and pid.isdigit() and started.isascii() and started.isdigit():
+        return signal_if_same(int(pid), int(started), sig)     # still our child, not a reused pid
+    return False
 
 
 def _signal_all(pids, sig) -> None:

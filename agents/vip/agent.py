@@ -1,73 +1,20 @@
 """ocf:ocfpy:vip — a floating IPv4/IPv6 address, IPaddr2-compatible, over rtnetlink.
 
-Reads like its meta-data: parameters and actions first, short actions below.
-The hot path (monitor, probe, meta-data) imports only ocfpy's core plus
-``ocfpy_agents.vip.addr`` (one netlink socket, no pyroute2, no ``socket`` module);
-start and stop add ``ocfpy_agents.vip.change`` and ``ocfpy_agents.vip.announce``.
+Reads like its meta-data: parameters and actions first, short actions below;
+the parameter types and checks live in ``ocfpy_agents.vip.values``, the
+netlink, ARP and ping work in the family's other modules. The hot path
+(monitor, probe, meta-data) imports only ocfpy's core plus ``values`` and
+``ocfpy_agents.vip.addr`` (one netlink socket, no pyroute2, no ``socket``
+module); start and stop add ``ocfpy_agents.vip.change`` and
+``ocfpy_agents.vip.announce``.
 """
-
-import os
 
 from ocfpy import codes
 from ocfpy.agent import Action, Agent
-from ocfpy.parameters import Boolean, Duration, Integer, IPAddress, Parameter, Select, String
+from ocfpy.parameters import Boolean, Duration, Integer, IPAddress, Select, String
+from ocfpy_agents.vip.values import AddressList, Lifetime, Netmask, config_problem
 
-__all__ = ["Netmask", "Lifetime", "AddressList", "Vip", "main"]
-
-
-
-def _digits(text: str) -> bool:
-    """ASCII digits only (str.isdigit also takes other scripts' digits)."""
-    return text.isascii() and text.isdigit()
-
-
-class Netmask(Parameter):
-    """A prefix length (0-128) or an IPv4 dotted-quad netmask (255.255.255.0)."""
-
-    ocf_type = "string"
-
-    def parse(self, raw):
-        text = raw.strip()
-        if _digits(text):
-            value = int(text)
-            if value > 128:
-                raise ValueError("must be a prefix length (at most 32 for IPv4, 128 for IPv6)")
-            return value
-        parts = text.split(".")
-        if len(parts) == 4 and all(_digits(p) and int(p) <= 255 for p in parts):
-            bits = "".join(f"{int(p):08b}" for p in parts)
-            if "01" not in bits:
-                return bits.count("1")
-            raise ValueError("is not a contiguous netmask")
-        raise ValueError("must be a prefix length like 24 or a netmask like 255.255.255.0")
-
-
-class Lifetime(Parameter):
-    """An address lifetime in seconds, or "forever"."""
-
-    ocf_type = "string"
-
-    def parse(self, raw):
-        text = raw.strip().lower()
-        if text in ("forever", "infinity"):
-            return None
-        if text.endswith("sec"):
-            text = text[:-3]
-        if not _digits(text) or int(text) >= 0xFFFFFFFF:
-            raise ValueError('must be a number of seconds or "forever"')
-        return int(text)
-
-    def default_text(self):
-        return "forever"
-
-
-class AddressList(String):
-    """IPv4/IPv6 addresses separated by spaces or commas; an IPv6 link-local
-    address carries its interface, fe80::1%eth0."""
-
-    def parse(self, raw):
-        check = IPAddress(self.name)
-        return tuple(check.parse(item) for item in raw.replace(",", " ").split())
+__all__ = ["Vip", "main"]
 
 
 class Vip(Agent):
@@ -180,69 +127,60 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         Action("monitor", timeout=20, interval=10, depth=0),
     )
 
+    # -- actions ----------------------------------------------------------------------
+    def start(self):
+        link, prefix = self.target()
+        if self.in_place(link, prefix):
+            problem = self.link_problem(link.index)
+            if problem:
+                self.fail(codes.ERR_GENERIC, problem)
+            return codes.SUCCESS
+        problem = self.link_problem(link.index)
+        if problem:
+            self.fail(codes.ERR_GENERIC, f"cannot start: {problem}")
+        if self.run_arping and not self.is_v6:
+            self.refuse_duplicate(link)
+        self.add(link, prefix)
+        self.log.info("added %s/%d on %s", self.address, prefix, link.name)
+        self.announce(link, self.arp_count, background=self.arp_bg)
+        if self.gateways:
+            self.gateway_check()
+        return codes.SUCCESS
+
+    def stop(self):
+        from ocfpy_agents.vip import change, rtnl
+
+        self.stop_announcer()
+        for a in self.configured():
+            change.delete_address(self.nl, a.index, self.address, a.prefixlen)
+            self.log.info("removed %s/%d", self.address, a.prefixlen)
+        if self.configured():
+            self.fail(codes.ERR_GENERIC, f"{self.address} is still configured after removing it")
+        if self.flush_routes:
+            change.flush_route_cache(rtnl.AF_INET6 if self.is_v6 else rtnl.AF_INET)
+        return codes.SUCCESS
+
+    def monitor(self):
+        rc = self.address_state()
+        if self.gateways and not self.is_probe:
+            healthy = self.gateway_check()
+            if rc == codes.SUCCESS and not healthy and self.invocation.check_level >= 10:
+                self.fail(codes.ERR_GENERIC, f"gateways {' '.join(self.gateways)} unreachable "
+                                             f"({self.gateway_fall} checks in a row)")
+        if rc == codes.SUCCESS and self.arp_count_refresh and not self.is_probe and not self.is_v6:
+            self.announce(self.link_of_address(), self.arp_count_refresh, background=False)
+        return rc
+
+    def validate_all(self):
+        if self.invocation.check_level >= 10:
+            self.target()
+        return codes.SUCCESS
+
     # -- checks -----------------------------------------------------------------------
     def validate_config(self):
-        from ocfpy_agents.vip.addr import ifname_problem, is_link_local, pack_ip
-
-        # Everything a value can be refused for is refused here, before any
-        # netlink request: the kernel answers a malformed name with an error
-        # that would otherwise turn a probe or a stop into 1.
-        address, _, scope = self.ip.partition("%")
-        six = ":" in address
-        try:
-            packed = pack_ip(address)
-        except (OSError, ValueError):
-            self.fail(codes.ERR_CONFIGURED, "parameter ip: must be an IPv4 or IPv6 address")
-        bits = 128 if six else 32
-        if self.cidr_netmask is not None and self.cidr_netmask > bits:
-            self.fail(codes.ERR_CONFIGURED,
-                      f"parameter cidr_netmask: {self.cidr_netmask} is longer than {bits} bits")
-        if self.nic:
-            problem = ifname_problem(self.nic)
-            if problem:
-                self.fail(codes.ERR_CONFIGURED,
-                          f"parameter nic: {Vip.nic.describe_value(self.nic)} {problem}")
-        if scope:
-            problem = ifname_problem(scope)
-            if problem:
-                self.fail(codes.ERR_CONFIGURED, f"parameter ip: the interface after % {problem}")
-        if six and is_link_local(packed) and not (self.nic or scope):
-            self.fail(codes.ERR_CONFIGURED, "an IPv6 link-local address needs nic")
-        if self.broadcast not in (None, "", "+", "-") and not self._is_v4(self.broadcast):
-            self.fail(codes.ERR_CONFIGURED, "parameter broadcast: must be an IPv4 address, + or -")
-        if self.iflabel and self.nic and len(f"{self.nic}:{self.iflabel}".encode(errors="replace")) > 15:
-            self.fail(codes.ERR_CONFIGURED, f"label {self.nic}:{self.iflabel} is longer than 15 characters")
-        if self.network_namespace:
-            from ocfpy_agents.vip import netns
-
-            if not netns.valid_name(self.network_namespace):
-                self.fail(codes.ERR_CONFIGURED, "parameter network_namespace: must be one name "
-                                                "of at most 255 bytes, not a path")
-        for gateway in self.gateways or ():
-            self.check_gateway(gateway)
-
-    def check_gateway(self, gateway: str) -> None:
-        """A gateway is ADDRESS, or ADDRESS%IFNAME for an IPv6 link-local one
-        (which is reachable only through a named interface)."""
-        from ocfpy_agents.vip.addr import ifname_problem, is_link_local, pack_ip
-
-        address, percent, scope = gateway.partition("%")
-        try:
-            link_local = is_link_local(pack_ip(address))
-        except (OSError, ValueError):
-            self.fail(codes.ERR_CONFIGURED, "parameter gateways: must be IPv4 or IPv6 addresses")
-        if link_local and not scope:
-            self.fail(codes.ERR_CONFIGURED,
-                      f"parameter gateways: the link-local gateway {address} needs its interface, "
-                      f"e.g. {address}%eth0")
-        if percent and not link_local:
-            self.fail(codes.ERR_CONFIGURED,
-                      f"parameter gateways: only a link-local gateway takes an interface (%), "
-                      f"not {address}")
-        problem = ifname_problem(scope) if link_local else None
+        problem = config_problem(self.values, quote=Vip.nic.describe_value)
         if problem:
-            self.fail(codes.ERR_CONFIGURED,
-                      f"parameter gateways: the interface of {address} {problem}")
+            self.fail(codes.ERR_CONFIGURED, problem)
 
     def validate_node(self):
         if self.network_namespace:
@@ -256,20 +194,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         if self.nic_name and self.link is None:
             self.fail(codes.ERR_INSTALLED, f"interface {self.nic_name} does not exist on this node")
 
-    # -- helpers ------------------------------------------------------------------------
-    @staticmethod
-    def _is_v4(text):
-        from ocfpy_agents.vip.addr import pack_ip
-        from ocfpy.parameters import is_ipv4
-
-        if not is_ipv4(text):
-            return False
-        try:
-            pack_ip(text)
-        except (OSError, ValueError):
-            return False
-        return True
-
+    # -- the address and its link -------------------------------------------------------
     @property
     def address(self) -> str:
         return self.ip.partition("%")[0]
@@ -306,9 +231,7 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
     def configured(self) -> list:
         """Our address where it is: on nic, or anywhere when nic is unset."""
-        from ocfpy_agents.vip.addr import find_address
-
-        found = find_address(self.nl, self.address)
+        found = self.anywhere()
         if self.nic_name:
             others = [a for a in found if a.index != self.link.index]
             if others:
@@ -316,6 +239,11 @@ on a node without gateways. Each monitor of any depth counts as one check."""
                                  ",".join(str(a.index) for a in others))
             found = [a for a in found if a.index == self.link.index]
         return found
+
+    def anywhere(self) -> list:
+        from ocfpy_agents.vip.addr import find_address
+
+        return find_address(self.nl, self.address)
 
     def link_problem(self, index: int):
         """Why the link cannot carry the address (check_link_status), or None."""
@@ -346,87 +274,6 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         link = link_by_index(self.nl, found[0])
         return link, self.cidr_netmask if self.cidr_netmask is not None else found[1]
 
-    # -- actions -----------------------------------------------------------------------
-    def start(self):
-        from ocfpy_agents.vip import change, rtnl
-
-        link, prefix = self.target()
-        for a in self.configured():
-            if a.prefixlen == prefix and a.index == link.index and not a.dadfailed:
-                problem = self.link_problem(link.index)
-                if problem:
-                    self.fail(codes.ERR_GENERIC, problem)
-                return codes.SUCCESS
-            self.log.warning("replacing %s/%d (half-configured)", self.address, a.prefixlen)
-            change.delete_address(self.nl, a.index, self.address, a.prefixlen)
-        problem = self.link_problem(link.index)
-        if problem:
-            self.fail(codes.ERR_GENERIC, f"cannot start: {problem}")
-        if self.run_arping and not self.is_v6 and self.announces(link):
-            from ocfpy_agents.vip.announce import find_duplicate
-
-            owner = find_duplicate(link.name, link.mac, self.address,
-                                   interval=min(1.0, max(0.05, self.arp_interval / 1000.0)),
-                                   deadline=self.deadline.fraction(0.5))
-            if owner:
-                self.fail(codes.ERR_GENERIC, f"{self.address} is already in use on {link.name} by {owner}")
-        flags = rtnl.IFA_F_NOPREFIXROUTE if self.noprefixroute else 0
-        if self.is_v6 and self.nodad:
-            flags |= rtnl.IFA_F_NODAD
-        label = f"{link.name}:{self.iflabel}" if self.iflabel and not self.is_v6 else None
-        if label and len(label) > 15:
-            self.fail(codes.ERR_CONFIGURED, f"label {label} is longer than 15 characters")
-        try:
-            change.add_address(self.nl, link.index, self.address, prefix, broadcast=self.brd(prefix),
-                               label=label, flags=flags,
-                               preferred_lft=self.preferred_lft if self.is_v6 else None)
-        except rtnl.NetlinkError as exc:
-            self.fail(codes.ERR_GENERIC, f"adding {self.address}/{prefix} on {link.name}: {exc.strerror}")
-        if self.is_v6 and not self.nodad:
-            self.wait_dad(link, prefix)
-        if not any(a.index == link.index for a in self.configured() or self.anywhere()):
-            self.fail(codes.ERR_GENERIC, f"{self.address} vanished right after it was added")
-        self.log.info("added %s/%d on %s", self.address, prefix, link.name)
-        self.announce(link, self.arp_count, background=self.arp_bg)
-        if self.gateways:
-            self.gateway_check()
-        return codes.SUCCESS
-
-    def stop(self):
-        from ocfpy_agents.vip import change, rtnl
-
-        self.stop_announcer()
-        for a in self.configured():
-            change.delete_address(self.nl, a.index, self.address, a.prefixlen)
-            self.log.info("removed %s/%d", self.address, a.prefixlen)
-        if self.configured():
-            self.fail(codes.ERR_GENERIC, f"{self.address} is still configured after removing it")
-        if self.flush_routes:
-            change.flush_route_cache(rtnl.AF_INET6 if self.is_v6 else rtnl.AF_INET)
-        return codes.SUCCESS
-
-    def monitor(self):
-        rc = self.address_state()
-        if self.gateways and not self.is_probe:
-            healthy = self.gateway_check()
-            if rc == codes.SUCCESS and not healthy and self.invocation.check_level >= 10:
-                self.fail(codes.ERR_GENERIC, f"gateways {' '.join(self.gateways)} unreachable "
-                                             f"({self.gateway_fall} checks in a row)")
-        if rc == codes.SUCCESS and self.arp_count_refresh and not self.is_probe and not self.is_v6:
-            self.announce(self.link_of_address(), self.arp_count_refresh, background=False)
-        return rc
-
-    def validate_all(self):
-        if self.invocation.check_level >= 10:
-            self.target()
-        return codes.SUCCESS
-
-    # -- pieces of the actions ------------------------------------------------------------
-    def anywhere(self) -> list:
-        from ocfpy_agents.vip.addr import find_address
-
-        return find_address(self.nl, self.address)
-
     def address_state(self) -> int:
         """0 served, 7 absent or link down, 1 half-configured (exit reason set)."""
         found = self.configured()
@@ -450,6 +297,52 @@ on a node without gateways. Each monitor of any depth counts as one check."""
 
         return self.link if self.link is not None else link_by_index(self.nl, self._found.index)
 
+    # -- pieces of start ----------------------------------------------------------------
+    def in_place(self, link, prefix: int) -> bool:
+        """True when the address is already on ``link`` with ``prefix`` (a
+        repeated start); a half-configured copy is removed."""
+        from ocfpy_agents.vip import change
+
+        for a in self.configured():
+            if a.prefixlen == prefix and a.index == link.index and not a.dadfailed:
+                return True
+            self.log.warning("replacing %s/%d (half-configured)", self.address, a.prefixlen)
+            change.delete_address(self.nl, a.index, self.address, a.prefixlen)
+        return False
+
+    def refuse_duplicate(self, link):
+        """run_arping: fail when another host answers ARP for the address."""
+        from ocfpy_agents.vip import announce
+
+        if not announce.announces(link):
+            return
+        owner = announce.find_duplicate(link.name, link.mac, self.address,
+                                        interval=min(1.0, max(0.05, self.arp_interval / 1000.0)),
+                                        deadline=self.deadline.fraction(0.5))
+        if owner:
+            self.fail(codes.ERR_GENERIC, f"{self.address} is already in use on {link.name} by {owner}")
+
+    def add(self, link, prefix: int):
+        """Add the address on ``link`` (after IPv6 DAD, when it runs); fail unless it is then there."""
+        from ocfpy_agents.vip import change, rtnl
+
+        flags = rtnl.IFA_F_NOPREFIXROUTE if self.noprefixroute else 0
+        if self.is_v6 and self.nodad:
+            flags |= rtnl.IFA_F_NODAD
+        label = f"{link.name}:{self.iflabel}" if self.iflabel and not self.is_v6 else None
+        if label and len(label) > 15:
+            self.fail(codes.ERR_CONFIGURED, f"label {label} is longer than 15 characters")
+        try:
+            change.add_address(self.nl, link.index, self.address, prefix, broadcast=self.brd(prefix),
+                               label=label, flags=flags,
+                               preferred_lft=self.preferred_lft if self.is_v6 else None)
+        except rtnl.NetlinkError as exc:
+            self.fail(codes.ERR_GENERIC, f"adding {self.address}/{prefix} on {link.name}: {exc.strerror}")
+        if self.is_v6 and not self.nodad:
+            self.wait_dad(link, prefix)
+        if not any(a.index == link.index for a in self.configured() or self.anywhere()):
+            self.fail(codes.ERR_GENERIC, f"{self.address} vanished right after it was added")
+
     def brd(self, prefix: int):
         if self.is_v6 or self.broadcast == "-":
             return None
@@ -471,72 +364,44 @@ on a node without gateways. Each monitor of any depth counts as one check."""
                 "timeout": "duplicate address detection did not finish in time"}[outcome]
         self.fail(codes.ERR_GENERIC, f"{self.address} on {link.name}: {what}; address removed")
 
-    @staticmethod
-    def announces(link) -> bool:
-        """Links without ARP/ND (lo, tun) get no announcements."""
-        return not link.flags & 0x88 and len(link.mac) == 6    # IFF_LOOPBACK | IFF_NOARP
-
+    # -- announcements and gateway health ----------------------------------------------------
     def announce(self, link, rounds: int, background: bool):
         """Gratuitous ARP / unsolicited NA: the first round now, the rest
         arp_interval apart (never closer than announce.MIN_INTERVAL), in a
-        detached child when ``background`` (the child also owns the socket,
-        whose close costs a ~20 ms RCU grace period). Neither loop sends after
-        this action's deadline: the foreground one returns before it, the
+        detached child when ``background``. Neither loop sends after this
+        action's deadline: the foreground one returns before it, the
         background child ends there."""
-        if rounds <= 0 or not self.announces(link):
-            return
         from ocfpy_agents.vip import announce
 
-        interval = max(announce.MIN_INTERVAL, self.arp_interval / 1000.0)
-        if self.is_v6:
-            sender = announce.Na(link.index, link.mac, self.address)
-        else:
-            mode = self.arp_mode
-            if self.invocation.params.get("arp_mode") is None and "-A" in (self.send_arp_opts or "").split():
-                mode = "reply"
-            sender = announce.Garp(link.name, link.mac, self.address, mode)
-        try:
-            sender.round()
-        except BaseException:
-            sender.close()
-            raise
-        if rounds == 1:
-            sender.close()
+        if rounds <= 0 or not announce.announces(link):
             return
-        if (rounds - 1) * interval > self.deadline.remaining():
+        interval = max(announce.MIN_INTERVAL, self.arp_interval / 1000.0)
+        if rounds > 1 and (rounds - 1) * interval > self.deadline.remaining():
             self.log.warning("%d announcement rounds %g ms apart do not fit in the %s timeout: "
                              "the last ones are dropped", rounds, interval * 1000, self.action)
-        deadline = self.deadline
-        if not background:
-            announce.repeat(sender, rounds - 1, interval, deadline=deadline, wait_first=True)
-        else:
-            self.stop_announcer()
-            self.spawn_announcer(lambda: announce.repeat(sender, rounds - 1, interval,
-                                                         deadline=deadline, wait_first=True))
-            sender.close()     # the child holds the socket now: no grace period here
+        announce.send_rounds(announce.sender_for(link, self.address, self.arp_mode_in_use),
+                             rounds, interval, self.deadline,
+                             detach=self.start_announcer if background else None)
 
-    def spawn_announcer(self, func):
-        """Run ``func`` in a detached child; its pid and start time go to a state file
-        so that stop can end it (a late announcement would pull the address back)."""
-        from ocfpy.process import fork_detached
+    @property
+    def arp_mode_in_use(self) -> str:
+        """arp_mode; unset, IPaddr2's send_arp_opts=-A selects "reply"."""
+        if self.invocation.params.get("arp_mode") is None and "-A" in (self.send_arp_opts or "").split():
+            return "reply"
+        return self.arp_mode
 
-        pid, started = fork_detached(func)
-        if started is not None:
-            with open(self.state_file("announce"), "w") as fh:
-                fh.write(f"{pid} {started}\n")
+    def start_announcer(self, func):
+        """Run ``func`` in a detached child that stop can end (a late
+        announcement would pull the address back); one announcer at a time."""
+        from ocfpy.process import start_detached
+
+        self.stop_announcer()
+        start_detached(self.state_file("announce"), func)
 
     def stop_announcer(self):
-        from ocfpy.process import signal_if_same
+        from ocfpy.process import stop_detached
 
-        path = self.state_file("announce")
-        try:
-            with open(path) as fh:
-                pid, started = fh.read().split()
-            os.unlink(path)
-        except (OSError, ValueError):
-            return
-        if pid.isascii() and pid.isdigit() and started.isascii() and started.isdigit():
-            signal_if_same(int(pid), int(started))     # still our child, not a reused pid
+        stop_detached(self.state_file("announce"))
 
     def gateway_check(self) -> bool:
         """One ping round, the fall/rise state updated, the attribute published
@@ -544,24 +409,16 @@ on a node without gateways. Each monitor of any depth counts as one check."""
         from ocfpy_agents.vip import health
 
         state = health.Hysteresis(self.state_file("gw"), self.gateway_fall, self.gateway_rise)
-        replies = health.ping_all(self.gateways, timeout=min(self.gateway_timeout,
-                                                              self.deadline.remaining() / 2))
-        passed = all(replies.values())
-        if not passed:
-            self.log.info("gateways not answering: %s", " ".join(g for g, ok in replies.items() if not ok))
-        value = "1" if state.record(passed) == health.UP else "0"
+        up = health.check(state, self.gateways,
+                          timeout=min(self.gateway_timeout, self.deadline.remaining() / 2), log=self.log)
+        value = "1" if up else "0"
         if value != state.published:
             name = self.gateway_attribute or f"{self.invocation.instance or 'vip'}-gw-ok"
-            from ocfpy.crm import CrmError
-
-            try:
-                self.crm.set_attr(name, value)
+            if self.set_node_attribute(name, value):
                 state.published = value
                 self.log.info("gateway state %s: %s=%s", state.state, name, value)
-            except (CrmError, OSError) as exc:   # outside a cluster the tools fail
-                self.log.warning("could not set node attribute %s: %s", name, exc)
         state.save()
-        return value == "1"
+        return up
 
 
 main = Vip.main

@@ -20,7 +20,8 @@ import time
 
 __all__ = ["ETH_P_ARP", "ETH_P_IP", "BROADCAST_MAC", "ZERO_MAC", "ALL_NODES",
            "ND_NEIGHBOR_ADVERT", "NA_FLAG_OVERRIDE", "MIN_INTERVAL", "MODES", "arp_frame",
-           "announcement_frames", "packet_socket", "Garp", "Na", "repeat", "send_garp",
+           "announcement_frames", "packet_socket", "Garp", "Na", "announces", "sender_for",
+           "repeat", "send_rounds", "send_garp",
            "na_packet", "send_na", "find_duplicate"]
 
 
@@ -114,6 +115,20 @@ class Na:
         self.sock.close()
 
 
+def announces(link) -> bool:
+    """Links without ARP/ND (lo, tun) get no announcements."""
+    return not link.flags & 0x88 and len(link.mac) == 6    # IFF_LOOPBACK | IFF_NOARP
+
+
+def sender_for(link, ip: str, mode: str = "request_reply"):
+    """The sender of ``ip``'s announcements on ``link`` (an
+    ``ocfpy_agents.vip.addr.Link``): unsolicited NA for IPv6, gratuitous ARP
+    of ``mode`` for IPv4."""
+    if ":" in ip:
+        return Na(link.index, link.mac, ip)
+    return Garp(link.name, link.mac, ip, mode)
+
+
 def repeat(sender, count: int, interval: float, deadline=None, wait_first: bool = False,
            sleep=time.sleep) -> int:
     """``count`` rounds of ``sender`` ``interval`` seconds apart (at least
@@ -136,6 +151,32 @@ def repeat(sender, count: int, interval: float, deadline=None, wait_first: bool 
     finally:
         sender.close()
     return sent
+
+
+def send_rounds(sender, rounds: int, interval: float, deadline, detach=None) -> None:
+    """The first round of ``sender`` now, the other ``rounds - 1``
+    ``interval`` apart (see ``repeat``: none after ``deadline``), then close
+    it. With ``detach`` those go to ``detach(func)``, which runs ``func`` in a
+    child; the child then owns the socket, whose close costs a ~20 ms RCU
+    grace period, and this process returns at once.
+
+    Example::
+
+        send_rounds(sender_for(link, "192.0.2.10"), 5, 0.2, agent.deadline)
+    """
+    try:
+        sender.round()
+    except BaseException:
+        sender.close()
+        raise
+    if rounds == 1:
+        sender.close()
+        return
+    if detach is None:
+        repeat(sender, rounds - 1, interval, deadline=deadline, wait_first=True)
+        return
+    detach(lambda: repeat(sender, rounds - 1, interval, deadline=deadline, wait_first=True))
+    sender.close()     # the child holds the socket now: no grace period here
 
 
 def send_garp(nic: str, mac: bytes, ip: str, count: int, interval: float,

@@ -15,7 +15,7 @@ import _socket
 import os
 import time
 
-__all__ = ["icmp_checksum", "ping_all", "Hysteresis"]
+__all__ = ["UP", "DOWN", "icmp_checksum", "ping_all", "Hysteresis", "check"]
 
 
 UP, DOWN = "up", "down"
@@ -153,3 +153,21 @@ class Hysteresis:
         with open(tmp, "w") as fh:
             fh.write(f"{self.state} {self.fails} {self.passes} {self.published or '-'}\n")
         os.replace(tmp, self.path)
+
+
+def check(state: Hysteresis, gateways, timeout: float, log=None) -> bool:
+    """One check: ping ``gateways`` (see ``ping_all``) and count the outcome
+    in ``state``, logging those that did not answer. True while the
+    gateways count as up (``state`` is not saved here).
+
+    Example::
+
+        state = Hysteresis("/run/vip.gw", fall=2, rise=2)
+        up = check(state, ["192.0.2.1"], timeout=1.0)
+        state.save()
+    """
+    replies = ping_all(gateways, timeout=timeout)
+    passed = all(replies.values())
+    if not passed and log is not None:
+        log.info("gateways not answering: %s", " ".join(g for g, ok in replies.items() if not ok))
+    return state.record(passed) == UP

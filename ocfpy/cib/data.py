@@ -235,6 +235,14 @@ class _Reader:
                            f"{what}: expected a list, got {_kind(value)}")
         return value
 
+    def entries(self, root: LDict, key: str):
+        """(mapping, "KEY item N") for each item of the list ``root[key]``
+        (nothing when the key is absent)."""
+        items = self.seq(root.get(key), key, root.lines.get(key))
+        for i, item in enumerate(items):
+            what = f"{key} item {i + 1}"
+            yield self.mapping(item, what, items.lines[i]), what
+
     def keys(self, d: LDict, what: str, allowed, required=(), ignored=()):
         for k in d:
             if k not in allowed and k not in ignored:
@@ -356,19 +364,12 @@ class _Reader:
                        "ha_cluster_constraints_order": self.order}.get(key)
             if handler is None:
                 continue
-            items = self.seq(root[key], key, root.lines[key])
-            for i, item in enumerate(items):
-                what = f"{key} item {i + 1}"
-                item = self.mapping(item, what, items.lines[i])
+            for item, what in self.entries(root, key):
                 cfg.add(handler(item, what))
         return cfg
 
     def nodes(self, root, cfg: Config):
-        key = "ha_cluster_node_options"
-        items = self.seq(root.get(key), key, root.lines.get(key))
-        for i, item in enumerate(items):
-            what = f"{key} item {i + 1}"
-            item = self.mapping(item, what, items.lines[i])
+        for item, what in self.entries(root, "ha_cluster_node_options"):
             self.keys(item, what, ("node_name", "attributes", "utilization", "node_id"),
                       ("node_name",), _NODE_IGNORED)
             name = self.text(item, "node_name", what)
@@ -418,22 +419,15 @@ class _Reader:
     def resources(self, root, cfg: Config):
         prims: Dict[str, Primitive] = {}
         order: List[str] = []
-        key = "ha_cluster_resource_primitives"
-        items = self.seq(root.get(key), key, root.lines.get(key))
-        for i, item in enumerate(items):
-            item = self.mapping(item, f"{key} item {i + 1}", items.lines[i])
-            p = self.primitive(item, f"{key} item {i + 1}")
+        for item, what in self.entries(root, "ha_cluster_resource_primitives"):
+            p = self.primitive(item, what)
             if p.id in prims:
                 raise self.err(item.line, f"primitive {p.id!r} is defined twice")
             prims[p.id] = p
             order.append(p.id)
         groups: Dict[str, Group] = {}
         parent: Dict[str, str] = {}
-        key = "ha_cluster_resource_groups"
-        items = self.seq(root.get(key), key, root.lines.get(key))
-        for i, item in enumerate(items):
-            what = f"{key} item {i + 1}"
-            item = self.mapping(item, what, items.lines[i])
+        for item, what in self.entries(root, "ha_cluster_resource_groups"):
             self.keys(item, what, ("id", "resource_ids", "meta_attrs"), ("id", "resource_ids"))
             gid = self.text(item, "id", what)
             members = []
@@ -453,11 +447,7 @@ class _Reader:
             groups[gid] = self.model(item.line, Group, gid, members, meta=self.one_set(
                 item.get("meta_attrs"), f"group {gid!r} meta_attrs", item.line))
         clones: Dict[str, Clone] = {}
-        key = "ha_cluster_resource_clones"
-        items = self.seq(root.get(key), key, root.lines.get(key))
-        for i, item in enumerate(items):
-            what = f"{key} item {i + 1}"
-            item = self.mapping(item, what, items.lines[i])
+        for item, what in self.entries(root, "ha_cluster_resource_clones"):
             self.keys(item, what, ("resource_id", "id", "promotable", "meta_attrs"),
                       ("resource_id",))
             rid = self.text(item, "resource_id", what)
@@ -485,11 +475,7 @@ class _Reader:
             cfg.add(clones.get(top) or groups.get(top) or prims[top])
 
     def levels(self, root, cfg: Config):
-        key = "ha_cluster_stonith_levels"
-        items = self.seq(root.get(key), key, root.lines.get(key))
-        for i, item in enumerate(items):
-            what = f"{key} item {i + 1}"
-            item = self.mapping(item, what, items.lines[i])
+        for item, what in self.entries(root, "ha_cluster_stonith_levels"):
             self.keys(item, what, ("level", "target", "target_pattern", "target_attribute",
                                    "target_value", "resource_ids"), ("level", "resource_ids"))
             for k in ("target_pattern", "target_attribute", "target_value"):
@@ -767,6 +753,23 @@ def _primitive(p: Primitive) -> dict:
     return out
 
 
+def _ref(rid: str, **optional) -> Dict[str, str]:
+    """A constraint's reference to a resource: its id, then those of
+    ``optional`` (role, action) that are set."""
+    return {"id": rid, **{k: v for k, v in optional.items() if v}}
+
+
+def _with_order_options(d: dict, c) -> dict:
+    """``d`` with the options of the order constraint ``c`` (Order or
+    OrderSet): kind unless Mandatory, symmetrical when given."""
+    opts = {"kind": c.kind} if c.kind != "Mandatory" else {}
+    if c.symmetrical is not None:
+        opts["symmetrical"] = "true" if c.symmetrical else "false"
+    if opts:
+        d["options"] = _attrs(opts)
+    return d
+
+
 def _rset(s: ResourceSet, with_action: bool) -> dict:
     out: Dict[str, Any] = {"resource_ids": list(s.resources)}
     opts = {}
@@ -869,39 +872,19 @@ def config_to_data(cfg: Config) -> Dict[str, Any]:
                 d["options"] = _attrs(opts)
             loc.append(d)
         elif isinstance(c, Colocation):
-            f: Dict[str, str] = {"id": c.follower}
-            lead: Dict[str, str] = {"id": c.leader}
-            if c.follower_role:
-                f["role"] = c.follower_role
-            if c.leader_role:
-                lead["role"] = c.leader_role
-            col.append({"resource_follower": f, "resource_leader": lead, "id": cid,
+            col.append({"resource_follower": _ref(c.follower, role=c.follower_role),
+                        "resource_leader": _ref(c.leader, role=c.leader_role), "id": cid,
                         "options": _attrs({"score": normalize_score(c.score)})})
         elif isinstance(c, ColocationSet):
             col.append({"resource_sets": [_rset(s, False) for s in reversed(c.sets)],
                         "id": cid, "options": _attrs({"score": normalize_score(c.score)})})
         elif isinstance(c, Order):
-            first: Dict[str, str] = {"id": c.first}
-            then: Dict[str, str] = {"id": c.then}
-            if c.first_action:
-                first["action"] = c.first_action
-            if c.then_action:
-                then["action"] = c.then_action
-            d = {"resource_first": first, "resource_then": then, "id": cid}
-            opts = {"kind": c.kind} if c.kind != "Mandatory" else {}
-            if c.symmetrical is not None:
-                opts["symmetrical"] = "true" if c.symmetrical else "false"
-            if opts:
-                d["options"] = _attrs(opts)
-            order.append(d)
+            order.append(_with_order_options({"resource_first": _ref(c.first, action=c.first_action),
+                                              "resource_then": _ref(c.then, action=c.then_action),
+                                              "id": cid}, c))
         elif isinstance(c, OrderSet):
-            d = {"resource_sets": [_rset(s, True) for s in c.sets], "id": cid}
-            opts = {"kind": c.kind} if c.kind != "Mandatory" else {}
-            if c.symmetrical is not None:
-                opts["symmetrical"] = "true" if c.symmetrical else "false"
-            if opts:
-                d["options"] = _attrs(opts)
-            order.append(d)
+            order.append(_with_order_options(
+                {"resource_sets": [_rset(s, True) for s in c.sets], "id": cid}, c))
     if loc:
         out["ha_cluster_constraints_location"] = loc
     if col:

@@ -94,7 +94,7 @@ def node_address(node: int | str) -> str:
     '10.213.0.2'
     """
     index = int(str(node).replace("node", ""))
-    return "%s.%d" % (SUBNET, index)
+    return f"{SUBNET}.{index}"
 
 
 def node_path(name: str) -> str:
@@ -103,7 +103,7 @@ def node_path(name: str) -> str:
     >>> node_path("haproxy.cfg")
     '/run/ocfpy-demo/haproxy.cfg'
     """
-    return "%s/%s" % (NODE_RUN, name)
+    return f"{NODE_RUN}/{name}"
 
 
 # ------------------------------------------------------ CIB parameters
@@ -115,12 +115,11 @@ def agent_params(service: str) -> dict:
     the unprivileged service user, the admin credentials from the node's
     root-only openrc, Keystone through the VIP."""
     svc = SERVICES[service]
-    return {"start_command": "%s --ini %s" % (node_path("bin/uwsgi"),
-                                              node_path(svc.name + "-uwsgi.ini")),
+    return {"start_command": f"{node_path('bin/uwsgi')} --ini {node_path(svc.name + '-uwsgi.ini')}",
             "config": node_path(svc.config), "user": SERVICE_USER,
-            "url": "http://127.0.0.1:%d/" % svc.port,
+            "url": f"http://127.0.0.1:{svc.port}/",
             "log_file": node_path(service + ".log"),
-            "os_auth_url": "http://%s:%d/v3" % (VIP, KEYSTONE_PORT),
+            "os_auth_url": f"http://{VIP}:{KEYSTONE_PORT}/v3",
             "os_credentials_file": node_path("admin-openrc")}
 
 
@@ -143,8 +142,8 @@ def clustercheck_params() -> dict:
     address, the VIP and loopback), with the guide's clustercheck account
     from the node's root-only credentials file."""
     return {"binfile": node_path("bin/ocfpy"),
-            "cmdline_options": "clustercheck --bind 0.0.0.0 --port %d --credentials %s"
-                               % (CLUSTERCHECK_PORT, node_path("clustercheck.cnf")),
+            "cmdline_options": f"clustercheck --bind 0.0.0.0 --port {CLUSTERCHECK_PORT} "
+                               f"--credentials {node_path('clustercheck.cnf')}",
             "logfile": node_path("clustercheck.log")}
 
 
@@ -186,4 +185,4 @@ class DemoLayout:
 
     @property
     def auth_url(self) -> str:
-        return "http://%s:%d/v3" % (VIP, KEYSTONE_PORT)
+        return f"http://{VIP}:{KEYSTONE_PORT}/v3"

@@ -98,7 +98,7 @@ def missing_requirements(galera: bool = True) -> Optional[str]:
         return "pymysql not installed"
     if galera:
         if not os.path.exists(PROVIDER):
-            return "galera provider %s missing (apt-get install galera-4)" % PROVIDER
+            return f"galera provider {PROVIDER} missing (apt-get install galera-4)"
         if shutil.which("rsync") is None:
             return "rsync missing (rsync SST)"
     return None
@@ -135,7 +135,7 @@ def free_ports(count: int, host: str = "127.0.0.1", low: int = 20000, high: int 
             found.append(p)
             if len(found) == count:
                 return found
-    raise RuntimeError("no %d free ports on %s in %d-%d" % (count, host, low, high))
+    raise RuntimeError(f"no {count} free ports on {host} in {low}-{high}")
 
 
 # --- configuration ------------------------------------------------------------
@@ -187,7 +187,7 @@ class GaleraNodeConfig:
 
     @property
     def gcomm_entry(self) -> str:
-        return "%s:%d" % (self.host, self.gcomm_port)
+        return f"{self.host}:{self.gcomm_port}"
 
     @property
     def grastate(self) -> Path:
@@ -286,7 +286,7 @@ def _write_cnf(cfg: GaleraNodeConfig) -> None:
                                host=cfg.host, gport=cfg.gcomm_port, iport=cfg.ist_port,
                                sport=cfg.sst_port, evs=FAST_EVS)
     for k, v in cfg.extra.items():
-        text += "%s=%s\n" % (k, v) if v is not None else "%s\n" % k
+        text += f"{k}={v}\n" if v is not None else f"{k}\n"
     cfg.cnf.write_text(text)
     os.chmod(cfg.cnf, 0o644)
 
@@ -306,7 +306,7 @@ def galera_configs(base_dir, nodes: int = 3, host: str = "127.0.0.1",
     base = Path(base_dir)
     if hosts is not None:
         nodes = len(hosts)
-    names = list(names) if names else ["node%d" % (i + 1) for i in range(nodes)]
+    names = list(names) if names else [f"node{i + 1}" for i in range(nodes)]
     cfgs = []
     for i in range(nodes):
         if hosts is not None:
@@ -341,13 +341,13 @@ def install_db(cfg: GaleraNodeConfig, timeout: float = 120) -> None:
     root@localhost gets no password (test servers only: they listen on
     loopback or in a test namespace, and :func:`sql` connects as root)."""
     tool = shutil.which("mariadb-install-db") or shutil.which("mysql_install_db")
-    argv = [tool, "--defaults-file=%s" % cfg.cnf, "--user=%s" % MYSQL_USER,
+    argv = [tool, f"--defaults-file={cfg.cnf}", f"--user={MYSQL_USER}",
             "--auth-root-authentication-method=normal", "--skip-test-db",
-            "--datadir=%s" % cfg.datadir]
+            f"--datadir={cfg.datadir}"]
     r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=timeout)
     if r.returncode != 0:
-        raise RuntimeError("mariadb-install-db failed (%d): %s" % (r.returncode, r.stdout[-2000:]))
+        raise RuntimeError(f"mariadb-install-db failed ({r.returncode}): {r.stdout[-2000:]}")
 
 
 # --- SQL ------------------------------------------------------------------------
@@ -442,7 +442,7 @@ class MariaDB:
         self.proc: Optional[subprocess.Popen] = None
 
     def argv(self, bootstrap: bool = False, extra: Sequence[str] = ()) -> list[str]:
-        a = [self.binary, "--defaults-file=%s" % self.cfg.cnf, "--user=%s" % MYSQL_USER]
+        a = [self.binary, f"--defaults-file={self.cfg.cnf}", f"--user={MYSQL_USER}"]
         if bootstrap:
             a.append("--wsrep-new-cluster")
         return a + list(extra)
@@ -461,7 +461,7 @@ class MariaDB:
         ``safe_to_bootstrap`` first forces ``safe_to_bootstrap: 1`` in grastate.dat
         (needed after a crash)."""
         if self.running():
-            raise RuntimeError("%s already running (pid %d)" % (self.cfg.name, self.proc.pid))
+            raise RuntimeError(f"{self.cfg.name} already running (pid {self.proc.pid})")
         if safe_to_bootstrap and self.cfg.grastate.exists():
             text = self.cfg.grastate.read_text()
             self.cfg.grastate.write_text(text.replace("safe_to_bootstrap: 0", "safe_to_bootstrap: 1"))
@@ -483,15 +483,15 @@ class MariaDB:
         last: Exception | None = None
         while time.monotonic() < end:
             if not self.running():
-                raise RuntimeError("%s exited (%s):\n%s" % (
-                    self.cfg.name, self.proc and self.proc.returncode, self._tail()))
+                raise RuntimeError(f"{self.cfg.name} exited ({self.proc and self.proc.returncode}):\n"
+                                   f"{self._tail()}")
             try:
                 sql(self.cfg, "SELECT 1", timeout=2)
                 return
             except Exception as e:  # noqa: BLE001 - any failure means: not yet
                 last = e
             time.sleep(0.2)
-        raise TimeoutError("%s not ready after %ss (%s):\n%s" % (self.cfg.name, timeout, last, self._tail()))
+        raise TimeoutError(f"{self.cfg.name} not ready after {timeout}s ({last}):\n{self._tail()}")
 
     def wait_synced(self, timeout: float = 60) -> dict:
         """Wait until Primary and Synced (wsrep_local_state 4); the status dict."""
@@ -509,8 +509,8 @@ class MariaDB:
                 break
             time.sleep(0.2)
         seen = {k: st.get(k) for k in ("wsrep_cluster_status", "wsrep_local_state_comment")}
-        raise TimeoutError("%s not Synced+Primary after %ss (%s):\n%s" % (
-            self.cfg.name, timeout, seen, self._tail()))
+        raise TimeoutError(f"{self.cfg.name} not Synced+Primary after {timeout}s ({seen}):\n"
+                           f"{self._tail()}")
 
     def stop(self, timeout: float = 60) -> Optional[int]:
         """SIGTERM (clean shutdown), SIGKILL after ``timeout``; the exit status."""
@@ -557,8 +557,7 @@ class Standalone:
     @property
     def url(self) -> str:
         """SQLAlchemy URL over TCP (oslo.db ``connection``)."""
-        return "mysql+pymysql://%s:%s@%s:%d/%s" % (self.user, self.password, self.host,
-                                                    self.port, self.database)
+        return f"mysql+pymysql://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
 
 
 @contextlib.contextmanager
@@ -578,10 +577,10 @@ def standalone(base_dir, database: str = "test", user: str = "test",
     server.start()
     try:
         server.wait_ready(timeout)
-        sql(cfg, "CREATE DATABASE IF NOT EXISTS `%s`" % database)
+        sql(cfg, f"CREATE DATABASE IF NOT EXISTS `{database}`")
         for h in ("%", "localhost"):
             sql(cfg, "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (user, h, password))
-            sql(cfg, "GRANT ALL PRIVILEGES ON `%s`.* TO %%s@%%s" % database, (user, h))
+            sql(cfg, f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@%s", (user, h))
         yield Standalone(cfg, server, database, user, password)
     finally:
         server.stop()

@@ -119,7 +119,7 @@ for stage in json.loads(sys.argv[1]):
     for pid, argv in children:
         code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         if code:
-            sys.exit("%s exited %d" % (" ".join(argv[3:4]), code))
+            sys.exit(f"{' '.join(argv[3:4])} exited {code}")
 """
 
 
@@ -160,11 +160,11 @@ class Service:
 
     @property
     def url(self) -> str:
-        return "http://%s:%d/" % (HOST, self.port)
+        return f"http://{HOST}:{self.port}/"
 
     @property
     def api_url(self) -> str:
-        return "http://%s:%d%s" % (HOST, self.port, self.api_path)
+        return f"http://{HOST}:{self.port}{self.api_path}"
 
     @property
     def healthcheck_url(self) -> str:
@@ -204,14 +204,13 @@ def missing_requirements(services: Sequence[str] = SERVICES) -> str | None:
     None; the reason names the venv and how to create it."""
     venv = venv_path()
     if not (venv / "bin" / "python").exists():
-        return ("OpenStack venv absent at %s (create it: python3 -m venv %s && %s/bin/pip "
-                "install keystone glance cinder manila uwsgi pymysql; or set %s)"
-                % (venv, venv, venv, VENV_ENV))
+        return (f"OpenStack venv absent at {venv} (create it: python3 -m venv {venv} && {venv}/bin/pip "
+                f"install keystone glance cinder manila uwsgi pymysql; or set {VENV_ENV})")
     need = ["uwsgi"] + sorted({_KINDS[s][0] + "-manage" for s in services})
     absent = [p for p in need if not (venv / "bin" / p).exists()]
     if absent:
-        return "OpenStack venv %s lacks %s (pip install keystone glance cinder manila uwsgi)" % (
-            venv, ", ".join(absent))
+        return (f"OpenStack venv {venv} lacks {', '.join(absent)} "
+                "(pip install keystone glance cinder manila uwsgi)")
     return None
 
 
@@ -287,7 +286,7 @@ def http_request(method: str, url: str, body: object = None, headers: Mapping[st
 
 def _proc_state(pid: int) -> str | None:
     try:
-        with open("/proc/%d/stat" % pid, "rb") as fh:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
             data = fh.read().decode("ascii", "replace")
     except OSError:
         return None
@@ -308,7 +307,7 @@ def pids_running(needle: str) -> list[int]:
         if not entry.isdigit():
             continue
         try:
-            with open("/proc/%s/cmdline" % entry, "rb") as fh:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
                 args = fh.read().split(b"\0")
         except OSError:
             continue
@@ -330,11 +329,11 @@ def ini_text(sections: Mapping[str, Mapping[str, object]],
     """
     out = [header]
     for section, values in sections.items():
-        out.append("\n[%s]" % section)
+        out.append(f"\n[{section}]")
         for key, value in values.items():
             if isinstance(value, bool):
                 value = "true" if value else "false"
-            out.append("%s = %s" % (key, value))
+            out.append(f"{key} = {value}")
     return "\n".join(out) + "\n"
 
 
@@ -429,7 +428,7 @@ def cinder_sections(db_url: str, data_dir: os.PathLike | str, authtoken: Mapping
     return {
         "DEFAULT": _rpc_api_defaults(log_file, paste, d, my_ip, host),
         "database": {"connection": db_url},
-        "coordination": {"backend_url": "file://%s" % (d / "coordination")},
+        "coordination": {"backend_url": f"file://{d / 'coordination'}"},
         "keystone_authtoken": dict(authtoken),
         "oslo_concurrency": {"lock_path": d / "locks"},
     }
@@ -481,12 +480,12 @@ def uwsgi_ini_text(sockets: Sequence[str], module: str, venv: os.PathLike | str,
         "buffer-size": 65535,
     }
     body = ini_text({"uwsgi": lines}, header=header)
-    body += "".join("http-socket = %s\n" % s for s in sockets)
+    body += "".join(f"http-socket = {s}\n" for s in sockets)
     for key, value in dict(env, **_QUIET).items():
-        body += "env = %s=%s\n" % (key, value)
+        body += f"env = {key}={value}\n"
     if pyargv:
         # cinder's and manila's WSGI modules parse sys.argv, which pyargv sets
-        body += "pyargv = %s\n" % pyargv
+        body += f"pyargv = {pyargv}\n"
     return body
 
 
@@ -497,7 +496,7 @@ def paste_text(venv: os.PathLike | str, service: str, disable_file: os.PathLike 
     out = []
     for line in src.splitlines():
         if line.strip().startswith("disable_by_file_path"):
-            line = "disable_by_file_path = %s" % disable_file
+            line = f"disable_by_file_path = {disable_file}"
         out.append(line)
     return "\n".join(out) + "\n"
 
@@ -564,7 +563,7 @@ def register_catalog(call: Callable[..., object], entries: Sequence[tuple],
                 "name": name, "password": users[name],
                 "domain_id": domain_id, "enabled": True}})["user"]["id"]
             for role in ("admin", "service"):
-                call("PUT", "/projects/%s/users/%s/roles/%s" % (project, user, roles[role]))
+                call("PUT", f"/projects/{project}/users/{user}/roles/{roles[role]}")
         sid = call("POST", "/services", {"service": {
             "name": name, "type": ctype, "enabled": True}})["service"]["id"]
         for iface in ("public", "internal", "admin"):
@@ -611,8 +610,8 @@ class OpenStackLab:
         try:
             return self.services[name]
         except KeyError:
-            raise KeyError("service %r not prepared (have %s)" % (
-                name, ", ".join(self.services) or "none")) from None
+            raise KeyError(f"service {name!r} not prepared "
+                           f"(have {', '.join(self.services) or 'none'})") from None
 
     @property
     def keystone(self) -> Service:
@@ -664,10 +663,9 @@ class OpenStackLab:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write("# written by ocfpy.sandbox.openstack\n"
-                     "export OS_AUTH_URL=%s\nexport OS_USERNAME=%s\n"
-                     "export OS_PASSWORD='%s'\nexport OS_PROJECT_NAME=%s\n"
-                     "export OS_USER_DOMAIN_NAME=%s\nexport OS_PROJECT_DOMAIN_NAME=%s\n"
-                     % (self.auth_url, svc.username, svc.password, svc.project, DOMAIN, DOMAIN))
+                     f"export OS_AUTH_URL={self.auth_url}\nexport OS_USERNAME={svc.username}\n"
+                     f"export OS_PASSWORD='{svc.password}'\nexport OS_PROJECT_NAME={svc.project}\n"
+                     f"export OS_USER_DOMAIN_NAME={DOMAIN}\nexport OS_PROJECT_DOMAIN_NAME={DOMAIN}\n")
         return path
 
     def pids(self, name: str) -> list[int]:
@@ -698,7 +696,7 @@ class OpenStackLab:
             s for s in services if s not in ("keystone", SPARE_KEYSTONE)]
         for s in wanted:
             if s not in _KINDS:
-                raise ValueError("unknown service %r (known: %s)" % (s, ", ".join(SERVICES)))
+                raise ValueError(f"unknown service {s!r} (known: {', '.join(SERVICES)})")
         if "manila-api" in wanted and not self.manila_db_url:
             raise LabError("manila-api needs manila_db_url (a MariaDB database: manila's "
                            "migrations do not run on sqlite)")
@@ -724,11 +722,11 @@ class OpenStackLab:
                 self._write_keystone_uwsgi(svc)
             else:
                 getattr(self, "_write_" + svc.short)(svc)
-        say("configuration written in %s" % self.base_dir)
+        say(f"configuration written in {self.base_dir}")
         t1 = time.monotonic()
         self._manage_all(wanted)
         self.timings["manage"] = time.monotonic() - t1
-        say("databases synced in %.1f s" % self.timings["manage"])
+        say(f"databases synced in {self.timings['manage']:.1f} s")
         # the manage commands ran as root: hand over what they wrote (logs too);
         # the service logs exist from the start (an agent check looks for new files)
         for name in wanted:
@@ -747,7 +745,7 @@ class OpenStackLab:
         self.timings["keystone_setup"] = time.monotonic() - t1
         self.prepare_seconds = time.monotonic() - t0
         self._save()
-        say("lab prepared in %.1f s" % self.prepare_seconds)
+        say(f"lab prepared in {self.prepare_seconds:.1f} s")
         return self
 
     STATE_FILE = "lab.json"
@@ -823,7 +821,7 @@ class OpenStackLab:
         return authtoken_section(self.keystone.url, svc.username, svc.password, svc.project)
 
     def _write_uwsgi(self, svc: Service, env: Mapping[str, str] = (), pyargv: str = "") -> None:
-        svc.ini.write_text(uwsgi_ini_text(["%s:%d" % (HOST, svc.port)], svc.module, self.venv,
+        svc.ini.write_text(uwsgi_ini_text([f"{HOST}:{svc.port}"], svc.module, self.venv,
                                           env=env, pyargv=pyargv))
 
     def _write_paste(self, svc: Service) -> None:
@@ -831,7 +829,7 @@ class OpenStackLab:
 
     def _write_keystone(self, svc: Service) -> None:
         svc.config.write_text(ini_text(keystone_sections(
-            "sqlite:///%s" % (svc.dir / "keystone.db"), svc.dir, log_file=svc.log_file)))
+            f"sqlite:///{svc.dir / 'keystone.db'}", svc.dir, log_file=svc.log_file)))
         self._write_keystone_uwsgi(svc)
 
     def _write_keystone_uwsgi(self, svc: Service) -> None:
@@ -843,7 +841,7 @@ class OpenStackLab:
             (d / sub).mkdir(exist_ok=True)
         self._write_paste(svc)
         svc.config.write_text(ini_text(glance_sections(
-            "sqlite:///%s" % (d / "glance.db"), d, self._authtoken(svc), svc.paste,
+            f"sqlite:///{d / 'glance.db'}", d, self._authtoken(svc), svc.paste,
             log_file=svc.log_file)))
         self._write_uwsgi(svc, env={"OS_GLANCE_CONFIG_DIR": str(d)})
 
@@ -853,9 +851,9 @@ class OpenStackLab:
             (d / sub).mkdir(exist_ok=True)
         self._write_paste(svc)
         svc.config.write_text(ini_text(cinder_sections(
-            "sqlite:///%s" % (d / "cinder.db"), d, self._authtoken(svc), svc.paste,
+            f"sqlite:///{d / 'cinder.db'}", d, self._authtoken(svc), svc.paste,
             log_file=svc.log_file)))
-        self._write_uwsgi(svc, pyargv="--config-file %s" % svc.config)
+        self._write_uwsgi(svc, pyargv=f"--config-file {svc.config}")
 
     def _write_manila(self, svc: Service) -> None:
         d = svc.dir
@@ -864,7 +862,7 @@ class OpenStackLab:
         self._write_paste(svc)
         svc.config.write_text(ini_text(manila_sections(
             self.manila_db_url, d, self._authtoken(svc), svc.paste, log_file=svc.log_file)))
-        self._write_uwsgi(svc, pyargv="--config-file %s" % svc.config)
+        self._write_uwsgi(svc, pyargv=f"--config-file {svc.config}")
 
     # -------------------------------------------------------------- manage
     def _bin(self, name: str) -> str:
@@ -888,8 +886,9 @@ class OpenStackLab:
 
         def launch(name: str) -> None:
             argv = chains[name].pop(0)
-            log = open(logs / ("manage-%s.log" % name), "ab")
-            log.write(("$ %s\n" % " ".join("<script>" if "\n" in a else a for a in argv)).encode())
+            log = open(logs / f"manage-{name}.log", "ab")
+            shown = " ".join("<script>" if "\n" in a else a for a in argv)
+            log.write(f"$ {shown}\n".encode())
             log.flush()
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                  stderr=subprocess.STDOUT, env=env, cwd=str(self.base_dir))
@@ -907,16 +906,15 @@ class OpenStackLab:
                 del running[name]
                 self._procs.remove(p)
                 if p.returncode != 0:
-                    failures.append("%s exited %d: %s" % (
-                        " ".join(argv[:1] + argv[3:]), p.returncode,
-                        _tail(logs / ("manage-%s.log" % name))))
+                    failures.append(f"{' '.join(argv[:1] + argv[3:])} exited {p.returncode}: "
+                                    f"{_tail(logs / f'manage-{name}.log')}")
                 elif chains[name]:
                     launch(name)
             if time.monotonic() > deadline:
                 for p, _argv, log in running.values():
                     _stop_popen(p, 5)
                     log.close()
-                raise LabError("database set-up did not finish in %ds" % _MANAGE_TIMEOUT)
+                raise LabError(f"database set-up did not finish in {_MANAGE_TIMEOUT}s")
             time.sleep(0.05)
         if failures:
             raise LabError("; ".join(failures))
@@ -930,7 +928,7 @@ class OpenStackLab:
         if p is not None and p.poll() is None:
             return p
         if self.pids(name):
-            raise LabError("%s already runs (pids %s): not started twice" % (name, self.pids(name)))
+            raise LabError(f"{name} already runs (pids {self.pids(name)}): not started twice")
         kw: dict = {}
         if self.user is not None and os.getuid() == 0:
             uid, gid = self.uid_gid
@@ -979,11 +977,11 @@ class OpenStackLab:
             except OSError:
                 pass
             if proc is not None and proc.poll() is not None:
-                raise LabError("%s exited %s before answering: %s" % (
-                    name, proc.returncode, _tail(svc.uwsgi_log)))
+                raise LabError(f"{name} exited {proc.returncode} before answering: "
+                               f"{_tail(svc.uwsgi_log)}")
             if time.monotonic() - t0 > timeout:
-                raise LabError("%s not answering on %s within %ss: %s" % (
-                    name, svc.url, timeout, _tail(svc.uwsgi_log)))
+                raise LabError(f"{name} not answering on {svc.url} within {timeout}s: "
+                               f"{_tail(svc.uwsgi_log)}")
             time.sleep(0.1)
 
     def token(self, username: str = ADMIN_USER, password: str | None = None,
@@ -996,7 +994,7 @@ class OpenStackLab:
             "scope": {"project": {"name": project, "domain": {"name": DOMAIN}}}}}
         status, hdrs, doc = http_request("POST", self.auth_url + "/auth/tokens", body)
         if status != 201:
-            raise LabError("token for %s: HTTP %d %s" % (username, status, doc))
+            raise LabError(f"token for {username}: HTTP {status} {doc}")
         return hdrs["x-subject-token"], doc["token"]
 
     def _fill_keystone(self, wanted: Sequence[str]) -> None:
@@ -1008,7 +1006,7 @@ class OpenStackLab:
         def call(method: str, path: str, body: object = None, ok=(200, 201, 204)) -> object:
             status, _h, doc = http_request(method, api + path, body, {"X-Auth-Token": tok})
             if status not in ok:
-                raise LabError("keystone %s %s: HTTP %d %s" % (method, path, status, doc))
+                raise LabError(f"keystone {method} {path}: HTTP {status} {doc}")
             return doc
 
         entries, users = [], {}
@@ -1045,7 +1043,7 @@ def _tail(path: Path, size: int = 1500) -> str:
     try:
         return path.read_text(errors="replace")[-size:].strip()
     except OSError:
-        return "(no log at %s)" % path
+        return f"(no log at {path})"
 
 
 def _stop_popen(p: subprocess.Popen, timeout: float) -> None:

@@ -171,44 +171,41 @@ def parse(argv, spec):
             rest.append(arg)
             continue
         if arg.startswith("--"):
-            name, eq, value = arg.partition("=")
-            if name not in spec:
-                raise UsageError(f"Unknown option {name}")
-            key, arity = spec[name]
-            if arity == 0:
-                opts[key] = True
-            elif eq:
-                opts[key] = value
-            elif arity == "?":
-                opts[key] = True
-            else:
-                if i >= len(argv):
-                    raise UsageError(f"Missing argument for {name}")
-                opts[key] = argv[i]
-                i += 1
+            name, eq, attached = arg.partition("=")
+            key, arity = _option(spec, name)
+            opts[key], i = _option_value(name, arity, attached if eq else None, argv, i)
             continue
         # short options, possibly grouped: -qG, -nNAME, -n NAME
         j = 1
         while j < len(arg):
             name = "-" + arg[j]
-            if name not in spec:
-                raise UsageError(f"Unknown option {name}")
-            key, arity = spec[name]
+            key, arity = _option(spec, name)
             j += 1
-            if arity == 0:
-                opts[key] = True
-                continue
-            if j < len(arg):
-                opts[key] = arg[j:]
-            elif arity == "?":
-                opts[key] = True
-            else:
-                if i >= len(argv):
-                    raise UsageError(f"Missing argument for {name}")
-                opts[key] = argv[i]
-                i += 1
-            break
+            opts[key], i = _option_value(name, arity, arg[j:] or None, argv, i)
+            if arity != 0:
+                break      # the rest of the word was this option's value
     return opts, rest
+
+
+def _option(spec, name):
+    if name not in spec:
+        raise UsageError(f"Unknown option {name}")
+    return spec[name]
+
+
+def _option_value(name, arity, attached, argv, i):
+    """(value, index of the next word) of option ``name``: True for a flag,
+    else the value ``attached`` to it (``--name=x``, ``-nx``; None when
+    none), else, unless optional, the next word ``argv[i]``."""
+    if arity == 0:
+        return True, i
+    if attached is not None:
+        return attached, i
+    if arity == "?":
+        return True, i
+    if i >= len(argv):
+        raise UsageError(f"Missing argument for {name}")
+    return argv[i], i + 1
 
 
 def _spec(*entries):
@@ -307,28 +304,28 @@ def _node_attr_op(ctx, st, opts, target, lifetime, name):
                lifetime=lifetime, name=name, rc=rc)
         return rc
     store = st["attrs"].setdefault(target, {REBOOT: {}, FOREVER: {}})[lifetime]
-    if "update" in opts:
-        store[name] = str(opts["update"])
-        op, value, rc = "set", str(opts["update"]), EX_OK
-    elif "delete" in opts:
-        store.pop(name, None)
-        op, value, rc = "delete", None, EX_OK
-    else:
-        op = "get"
-        value = store.get(name)
-        if value is None and "default" in opts:
-            value = opts["default"]
-        if value is None:
-            rc = ctx.fail(EX_NOSUCH, "Error performing operation: No such device or address")
-        else:
-            rc = EX_OK
-            if opts.get("quiet"):
-                ctx.out.write(f"{value}\n")
-            else:
-                ctx.out.write(f"scope={scope}  name={name} value={value}\n")
+    op, value, rc = _store_op(ctx, opts, store, name, scope)
     record(st, tool=ctx.tool, argv=ctx.argv, node=ctx.node, op=op, target=target,
            lifetime=lifetime, name=name, value=value, rc=rc)
     return rc
+
+
+def _store_op(ctx, opts, store, name, scope):
+    """Set (-v), delete (-D) or query ``name`` in ``store``, one scope's
+    attributes or options, as crm_attribute does; (op, value, rc)."""
+    if "update" in opts:
+        store[name] = str(opts["update"])
+        return "set", store[name], EX_OK
+    if "delete" in opts:
+        store.pop(name, None)
+        return "delete", None, EX_OK
+    value = store.get(name)
+    if value is None:
+        value = opts.get("default")
+    if value is None:
+        return "get", None, ctx.fail(EX_NOSUCH, "Error performing operation: No such device or address")
+    ctx.out.write(f"{value}\n" if opts.get("quiet") else f"scope={scope}  name={name} value={value}\n")
+    return "get", value, EX_OK
 
 
 def _connected(ctx, st):
@@ -375,21 +372,7 @@ def crm_attribute(ctx, st):
         return _node_attr_op(ctx, st, opts, target, lifetime, name)
     # a cluster option (crm_config unless -t says otherwise)
     section = section or "crm_config"
-    store = st["cluster"].setdefault(section, {})
-    if "update" in opts:
-        store[name] = str(opts["update"])
-        rc, op, value = EX_OK, "set", store[name]
-    elif "delete" in opts:
-        store.pop(name, None)
-        rc, op, value = EX_OK, "delete", None
-    else:
-        op, value = "get", store.get(name, opts.get("default"))
-        if value is None:
-            rc = ctx.fail(EX_NOSUCH, "Error performing operation: No such device or address")
-        else:
-            rc = EX_OK
-            ctx.out.write(f"{value}\n" if opts.get("quiet")
-                          else f"scope={section}  name={name} value={value}\n")
+    op, value, rc = _store_op(ctx, opts, st["cluster"].setdefault(section, {}), name, section)
     record(st, tool=ctx.tool, argv=ctx.argv, node=ctx.node, op=op, target=section,
            lifetime=None, name=name, value=value, rc=rc)
     return rc

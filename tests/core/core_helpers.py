@@ -76,17 +76,23 @@ def sample_command(cls_name: str, *args) -> list:
     return [sys.executable, "-IS", "-c", code, *args]
 
 
-def run_sample(cls_name, *args, params=None, meta=None, env=None, stderr=subprocess.PIPE,
-               timeout=30) -> Result:
-    """Run a sample agent class in a child process; returns its real exit code and output."""
+def agent_environ(params=None, meta=None, env=None) -> dict:
+    """The environment of one agent call in a child process: instance r1,
+    ``params`` as OCF_RESKEY_*, ``meta`` as OCF_RESKEY_CRM_meta_*, then ``env``."""
     environ = clean_environ(OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="r1")
     for k, v in (params or {}).items():
         environ[f"OCF_RESKEY_{k}"] = str(v)
     for k, v in (meta or {}).items():
         environ[f"OCF_RESKEY_CRM_meta_{k}"] = str(v)
     environ.update({k: str(v) for k, v in (env or {}).items()})
-    proc = subprocess.run(sample_command(cls_name, *args), env=environ, stdout=subprocess.PIPE,
-                          stderr=stderr, text=True, timeout=timeout)
+    return environ
+
+
+def run_sample(cls_name, *args, params=None, meta=None, env=None, stderr=subprocess.PIPE,
+               timeout=30) -> Result:
+    """Run a sample agent class in a child process; returns its real exit code and output."""
+    proc = subprocess.run(sample_command(cls_name, *args), env=agent_environ(params, meta, env),
+                          stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr or "")
 
 
@@ -101,14 +107,8 @@ def installed(tmp_path_factory):
 
 
 def run_script(script, action, params=None, meta=None, env=None, timeout=30) -> Result:
-    environ = clean_environ(OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="r1")
-    for k, v in (params or {}).items():
-        environ[f"OCF_RESKEY_{k}"] = str(v)
-    for k, v in (meta or {}).items():
-        environ[f"OCF_RESKEY_CRM_meta_{k}"] = str(v)
-    environ.update({k: str(v) for k, v in (env or {}).items()})
-    proc = subprocess.run([str(script), action], env=environ, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run([str(script), action], env=agent_environ(params, meta, env),
+                          capture_output=True, text=True, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -17,6 +17,20 @@ BASIC_ACTIONS = (
 )
 
 
+class Idle(Agent):
+    """The base of samples that reach one path and need no more: start and
+    stop succeed, monitor finds nothing running (no name: not an agent itself)."""
+
+    def start(self):
+        return codes.SUCCESS
+
+    def stop(self):
+        return codes.SUCCESS
+
+    def monitor(self):
+        return codes.NOT_RUNNING
+
+
 class Basic(Agent):
     """Every action behaves as the environment variable SAMPLE_BEHAVIOUR says."""
 
@@ -51,7 +65,7 @@ class Basic(Agent):
     reload = reload_agent = migrate_to = migrate_from = _behave
 
 
-class NeedsConfig(Agent):
+class NeedsConfig(Idle):
     """A required parameter and a binary that must exist on the node."""
 
     name = "needsconfig"
@@ -61,15 +75,9 @@ class NeedsConfig(Agent):
     binary = Path("binary", kind="executable", must_exist=True, default="true")
     count = Integer("count", default=1, minimum=1, maximum=5)
 
-    def start(self):
-        return codes.SUCCESS
-
     def stop(self):
         self.log.info("stop reached the agent")
         return codes.SUCCESS
-
-    def monitor(self):
-        return codes.NOT_RUNNING
 
 
 class Secretive(Agent):
@@ -145,7 +153,7 @@ class Typed(Agent):
     stop = monitor = start
 
 
-class Waiter(Agent):
+class Waiter(Idle):
     """Waits for something that never happens, for as long as the deadline allows."""
 
     name = "waiter"
@@ -155,12 +163,6 @@ class Waiter(Agent):
     def start(self):
         self.deadline.wait_for(lambda: False, interval=0.05)
         return codes.ERR_GENERIC
-
-    def stop(self):
-        return codes.SUCCESS
-
-    def monitor(self):
-        return codes.NOT_RUNNING
 
 
 class Deprecated(Agent):

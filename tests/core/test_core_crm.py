@@ -244,3 +244,15 @@ def test_agent_default_crm_runs_the_tools_for_its_resource(tools, tmp_path):
         os.environ.clear()
         os.environ.update(old)
     assert tools.calls == [["crm_attribute", "--promotion", "-N", "nodeA", "-v", "3"]]
+
+
+def test_a_node_attribute_is_set_best_effort(tools, tmp_path):
+    from core_sample_agents import Basic
+    from ocfpy.environment import Invocation
+
+    agent = Basic(Invocation("start", {"OCF_RESOURCE_INSTANCE": "p"}), crm=MemoryCrm("node1", "p"))
+    assert agent.set_node_attribute("p-gw-ok", "1") is True
+    assert agent.crm.get_attr("p-gw-ok") == "1"
+    failing = Basic(Invocation("start", {"OCF_RESOURCE_INSTANCE": "p"}),
+                    crm=tools.crm(rc=102, stderr="Could not connect to the CIB"))
+    assert failing.set_node_attribute("p-gw-ok", "1") is False

@@ -1,5 +1,6 @@
 """Meta-data: escaping, the OCF 1.1 markers, DTD validity, deprecation."""
 
+import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -142,42 +143,39 @@ def test_a_secret_alone_keeps_meta_data_valid_for_ocf_1_0():
     assert uses_ocf11_only(Secretive) is False
 
 
-@pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint (libxml2-utils) not installed")
-@pytest.mark.skipif(not __import__("os").path.exists(DTD),
-                    reason=f"{DTD} (resource-agents) not installed")
+RNG = "/usr/share/resource-agents/metadata.rng"
+needs_xmllint = pytest.mark.skipif(shutil.which("xmllint") is None,
+                                   reason="xmllint (libxml2-utils) not installed")
+
+
+def schema(flag: str, path: str):
+    """One of resource-agents' schemas, as xmllint's option and file; skipped when absent."""
+    return pytest.param(flag, path, id=os.path.basename(path), marks=pytest.mark.skipif(
+        not os.path.exists(path), reason=f"{path} (resource-agents) not installed"))
+
+
+def xmllint(flag: str, path: str, doc) -> subprocess.CompletedProcess:
+    return subprocess.run(["xmllint", "--noout", flag, path, str(doc)], capture_output=True, text=True)
+
+
+@needs_xmllint
+@pytest.mark.parametrize("flag, path", [schema("--dtdvalid", DTD), schema("--relaxng", RNG)])
 @pytest.mark.parametrize("agent_cls", [Dummy, Stateful])
-def test_example_agent_meta_data_is_valid_against_the_ocf_1_0_dtd(agent_cls, tmp_path):
+def test_example_agent_meta_data_is_valid_against_resource_agents_schemas(agent_cls, flag, path,
+                                                                          tmp_path):
     doc = tmp_path / "md.xml"
     doc.write_text(run_agent(agent_cls, "meta-data").stdout)
-    proc = subprocess.run(["xmllint", "--noout", "--dtdvalid", DTD, str(doc)],
-                          capture_output=True, text=True)
+    proc = xmllint(flag, path, doc)
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint (libxml2-utils) not installed")
-@pytest.mark.skipif(not __import__("os").path.exists(DTD),
-                    reason=f"{DTD} (resource-agents) not installed")
-def test_installed_example_agents_meta_data_is_valid_against_the_dtd(installed, tmp_path):
+@needs_xmllint
+@pytest.mark.parametrize("flag, path", [schema("--dtdvalid", DTD)])
+def test_installed_example_agents_meta_data_is_valid_against_the_dtd(installed, flag, path, tmp_path):
     for name, script in installed.items():
         doc = tmp_path / f"{name}.xml"
         proc = subprocess.run([str(script), "meta-data"], capture_output=True, text=True)
         assert proc.returncode == 0
         doc.write_text(proc.stdout)
-        lint = subprocess.run(["xmllint", "--noout", "--dtdvalid", DTD, str(doc)],
-                              capture_output=True, text=True)
+        lint = xmllint(flag, path, doc)
         assert lint.returncode == 0, (name, lint.stderr)
-
-
-RNG = "/usr/share/resource-agents/metadata.rng"
-
-
-@pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint (libxml2-utils) not installed")
-@pytest.mark.skipif(not __import__("os").path.exists(RNG),
-                    reason=f"{RNG} (resource-agents) not installed")
-@pytest.mark.parametrize("agent_cls", [Dummy, Stateful])
-def test_example_agent_meta_data_is_valid_against_resource_agents_relax_ng(agent_cls, tmp_path):
-    doc = tmp_path / "md.xml"
-    doc.write_text(run_agent(agent_cls, "meta-data").stdout)
-    proc = subprocess.run(["xmllint", "--noout", "--relaxng", RNG, str(doc)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr

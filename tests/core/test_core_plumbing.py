@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from core_helpers import run_agent
+from core_sample_agents import Idle
 from ocfpy import codes, process
 from ocfpy.agent import Action, Agent
 from ocfpy.crm import CrmError, ResourceAttributes
@@ -67,21 +68,12 @@ def test_an_agent_without_stop_is_refused_when_its_class_is_created():
 
 def test_a_declared_action_without_its_method_is_refused():
     with pytest.raises(TypeError, match="promote"):
-        class NoPromote(Agent):  # noqa: F841
+        class NoPromote(Idle):  # noqa: F841
             name = "nopromote"
             actions = (Action("start"), Action("stop"), Action("monitor"), Action("promote"))
 
-            def start(self):
-                pass
 
-            def stop(self):
-                pass
-
-            def monitor(self):
-                return codes.NOT_RUNNING
-
-
-class Leftover(Agent):
+class Leftover(Idle):
     """Its configuration no longer validates, but a daemon of it may still run."""
 
     name = "leftover"
@@ -92,15 +84,6 @@ class Leftover(Agent):
 
     def stop_unvalidated(self, error):
         Leftover.stopped.append((self.values.get("marker"), error.reason))
-
-    def start(self):
-        pass
-
-    def stop(self):
-        pass
-
-    def monitor(self):
-        return codes.NOT_RUNNING
 
 
 def test_stop_with_a_broken_configuration_still_stops_what_runs_then_answers_0(tmp_path):

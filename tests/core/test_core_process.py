@@ -280,3 +280,24 @@ def test_an_identity_without_exe_or_cmdline_is_refused():
     # point stop() at an unrelated process: it cannot even be built.
     with pytest.raises(ValueError):
         Identity()
+
+
+def test_a_detached_child_noted_in_a_file_is_stopped_through_it_once(tmp_path):
+    note = str(tmp_path / "helper")
+    pid = process.start_detached(note, lambda: time.sleep(60))
+    try:
+        assert open(note).read().split()[0] == str(pid)
+        assert process.stop_detached(note) is True
+        assert not os.path.exists(note)
+        assert wait_until(lambda: not process.alive(pid))
+        assert process.stop_detached(note) is False       # the note is gone: nothing to signal
+    finally:
+        if process.alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("text", ["", "12", "x y", f"{os.getpid()} 1"])
+def test_a_malformed_or_stale_note_signals_nobody(tmp_path, text):
+    note = tmp_path / "helper"
+    note.write_text(text)
+    assert process.stop_detached(str(note)) is False

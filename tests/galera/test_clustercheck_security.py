@@ -17,7 +17,6 @@ Ports: 39200-39299 on 127.0.0.1 only.
 
 import http.client
 import os
-import random
 import resource
 import select
 import shutil
@@ -29,6 +28,7 @@ import time
 import pytest
 
 from ocfpy.sandbox import mariadb
+from ocfpy.testing import ports
 
 OCFPY = os.path.join(os.path.dirname(sys.executable), "ocfpy")
 HOST = "127.0.0.1"
@@ -40,19 +40,7 @@ _taken: set = set()
 
 def free_port() -> int:
     """A port of 39200-39299 that binds on 127.0.0.1 now (never one handed out before)."""
-    ports = [p for p in range(39200, 39300) if p not in _taken]
-    random.shuffle(ports)
-    for p in ports:
-        s = socket.socket()
-        try:
-            s.bind((HOST, p))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        _taken.add(p)
-        return p
-    raise RuntimeError("no free port in 39200-39299")
+    return ports.free_port(39200, 39300, HOST, taken=_taken)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ocfpy.testing.beds import bed_or_skip
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from haproxy_bed import Bed, unavailable  # noqa: E402
@@ -14,8 +16,4 @@ from haproxy_bed import Bed, unavailable  # noqa: E402
 
 @pytest.fixture
 def bed():
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with Bed() as b:
-        yield b
+    yield from bed_or_skip(unavailable, Bed)

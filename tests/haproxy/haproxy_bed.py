@@ -11,7 +11,6 @@ socket on its command line.
 
 import http.server
 import os
-import random
 import shutil
 import socket
 import socketserver
@@ -20,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from ocfpy.testing import ports
 from ocfpy.testing.driver import Driver
 
 from ocfpy_agents.haproxy.agent import Haproxy
@@ -38,19 +38,7 @@ def unavailable():
 
 def free_port() -> int:
     """A port of 36000-36999 nobody listens on (nor was handed out before)."""
-    candidates = list(set(PORTS) - _taken)
-    random.shuffle(candidates)
-    for port in candidates:
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            s.close()
-        _taken.add(port)
-        return port
-    raise RuntimeError("no free port in 36000-36999")
+    return ports.free_port(PORTS.start, PORTS.stop, taken=_taken)
 
 
 class _Quiet(http.server.BaseHTTPRequestHandler):

@@ -187,13 +187,18 @@ def test_explicit_healthcheck_url_answering_404_returns_1(bed_factory, keystone)
 
 
 # -- the authenticated check ----------------------------------------------------------------------
-def test_second_deep_monitor_reuses_the_cached_token(bed_factory, keystone):
+@pytest.mark.parametrize("revoke, posts", [(False, 1), (True, 2)],
+                         ids=["reused", "revoked-replaced-once"])
+def test_second_deep_monitor_reuses_the_cached_token_or_replaces_a_revoked_one_once(
+        bed_factory, keystone, revoke, posts):
     bed = service_bed(bed_factory, keystone)
     assert bed.run("start").rc == codes.SUCCESS
     assert bed.monitor(deep=True).rc == codes.SUCCESS
     assert keystone.state.token_posts == 1
+    if revoke:
+        keystone.revoke_all()
     assert bed.monitor(deep=True).rc == codes.SUCCESS
-    assert keystone.state.token_posts == 1
+    assert keystone.state.token_posts == posts
 
 
 def test_token_cache_file_is_0600_named_without_secrets_and_removed_on_stop(bed_factory, keystone):
@@ -217,15 +222,6 @@ def test_token_cache_false_gets_a_new_token_every_deep_monitor(bed_factory, keys
     assert bed.run("start").rc == codes.SUCCESS
     for _ in range(2):
         assert bed.monitor(deep=True).rc == codes.SUCCESS
-    assert keystone.state.token_posts == 2
-
-
-def test_a_revoked_cached_token_is_replaced_once(bed_factory, keystone):
-    bed = service_bed(bed_factory, keystone)
-    assert bed.run("start").rc == codes.SUCCESS
-    assert bed.monitor(deep=True).rc == codes.SUCCESS
-    keystone.revoke_all()
-    assert bed.monitor(deep=True).rc == codes.SUCCESS
     assert keystone.state.token_posts == 2
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from ocfpy.testing.beds import bed_or_skip
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from vip_bed import Bed, unavailable  # noqa: E402
@@ -17,11 +19,7 @@ from vip_bed import Bed, unavailable  # noqa: E402
 @pytest.fixture
 def bed():
     """Servers a, b and client c on one bridge (see vip_bed.Bed)."""
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with Bed() as b:
-        yield b
+    yield from bed_or_skip(unavailable, Bed)
 
 
 #: the addresses of the hardening tests' beds (10.231.0.0/24, fd31::/64)
@@ -35,8 +33,5 @@ def sec_bed():
     addressed from 10.231.0.0/24 and fd31::/64."""
     import secrets
 
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with Bed(nodes=("a", "c"), tag="ocfsec-vip" + secrets.token_hex(3), addresses=SEC_ADDRESSES) as b:
-        yield b
+    yield from bed_or_skip(unavailable, Bed, nodes=("a", "c"), tag="ocfsec-vip" + secrets.token_hex(3),
+                           addresses=SEC_ADDRESSES)

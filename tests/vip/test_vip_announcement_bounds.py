@@ -10,9 +10,6 @@ in ocfsec-vip* namespaces (10.231.0.0/24) and listen on the client.
 """
 
 import io
-import json
-import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 
@@ -118,17 +115,7 @@ print(json.dumps(seen))
 def listen(bed, vip, seconds, action):
     """[[seconds since listening began, ARP op], ...] the client c sees for
     ``vip`` while ``action()`` runs and until ``seconds`` have passed."""
-    proc = subprocess.Popen(["ip", "netns", "exec", bed.ns("c"), sys.executable, "-c", ARP_LISTENER,
-                             vip, str(seconds)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        action()
-        out, _ = proc.communicate(timeout=seconds + 10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return json.loads(out)
+    return bed.watch("c", ARP_LISTENER, seconds, action, vip, str(seconds))
 
 
 def timed(bed, node, action, rc=0, **kw):

@@ -15,7 +15,8 @@ import pytest
 from ocfpy_agents.vip import health
 from ocfpy_agents.vip.addr import ifname_problem, link_by_name, pack_ip
 from ocfpy.parameters import Integer, IPAddress
-from ocfpy_agents.vip.agent import Lifetime, Netmask, Vip
+from ocfpy_agents.vip.agent import Vip
+from ocfpy_agents.vip.values import Lifetime, Netmask
 
 ARABIC_INDIC = "١٩٢.٠.٢.١٠"          # 192.0.2.10 in Arabic-Indic digits: str.isdigit says yes
 SIXTEEN = "abcdefghijklmnop"         # IFNAMSIZ - 1 is 15
@@ -126,13 +127,18 @@ def test_stop_with_arabic_indic_digits_in_ip_answers_0_and_probe_6(sec_bed):
     answers(sec_bed, "a", "start", 6, ip=ARABIC_INDIC)
 
 
+def refused_without_trace(bed, why, **params):
+    """start answers 6 with one exit reason saying ``why`` and adds nothing;
+    monitor answers 6, stop 0."""
+    start = answers(bed, "a", "start", 6, **params)
+    assert len(reasons(start)) == 1 and why in reasons(start)[0], start.stderr
+    assert not bed.has_ip("a", params["ip"])
+    answers(bed, "a", "monitor", 6, **params)
+    answers(bed, "a", "stop", 0, **params)
+
+
 def test_start_with_arabic_indic_digits_in_broadcast_answers_6_and_adds_nothing(sec_bed):
-    params = dict(ip="10.231.0.51", broadcast="١٠.٢٣١.٠.٢٥٥")
-    start = answers(sec_bed, "a", "start", 6, **params)
-    assert len(reasons(start)) == 1 and "parameter broadcast" in reasons(start)[0], start.stderr
-    assert not sec_bed.has_ip("a", "10.231.0.51")
-    answers(sec_bed, "a", "monitor", 6, **params)
-    answers(sec_bed, "a", "stop", 0, **params)
+    refused_without_trace(sec_bed, "parameter broadcast", ip="10.231.0.51", broadcast="١٠.٢٣١.٠.٢٥٥")
 
 
 # -- link-local gateways ----------------------------------------------------------------
@@ -194,12 +200,7 @@ def test_link_local_gateway_with_its_interface_is_pinged_through_it(sec_bed, crm
 
 
 def test_link_local_gateway_without_its_interface_answers_6_not_1(sec_bed):
-    params = dict(ip="10.231.0.61", gateways="fe80::31:1")
-    start = answers(sec_bed, "a", "start", 6, **params)
-    assert len(reasons(start)) == 1 and "needs its interface" in reasons(start)[0], start.stderr
-    assert not sec_bed.has_ip("a", "10.231.0.61")
-    answers(sec_bed, "a", "monitor", 6, **params)
-    answers(sec_bed, "a", "stop", 0, **params)
+    refused_without_trace(sec_bed, "needs its interface", ip="10.231.0.61", gateways="fe80::31:1")
 
 
 def test_a_network_namespace_name_too_long_for_a_file_name_is_refused_and_stop_answers_0(tmp_path):

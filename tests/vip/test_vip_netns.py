@@ -325,17 +325,7 @@ print(json.dumps(seen))
 
 def capture_announcements(bed, vip, seconds, action):
     """Gratuitous ARPs for ``vip`` the client sees while ``action()`` runs and after."""
-    proc = subprocess.Popen(["ip", "netns", "exec", bed.ns("c"), sys.executable, "-c", ARP_LISTENER,
-                             vip, str(seconds)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        action()
-        out, _ = proc.communicate(timeout=seconds + 10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return json.loads(out)
+    return bed.watch("c", ARP_LISTENER, seconds, action, vip, str(seconds))
 
 
 @pytest.mark.parametrize("mode, ops", [("request_reply", [1, 2]), ("reply", [2]), ("request", [1])])

@@ -7,10 +7,12 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ocfpy.agent import Agent
+from ocfpy.deadline import Deadline
 from ocfpy_agents.vip import announce, health, rtnl
 from ocfpy_agents.vip.addr import in_prefix, pack_ip
 from ocfpy_agents.vip.change import broadcast_for
-from ocfpy_agents.vip.agent import AddressList, Lifetime, Netmask, Vip
+from ocfpy_agents.vip.agent import Vip
+from ocfpy_agents.vip.values import AddressList, Lifetime, Netmask, config_problem, gateway_problem
 
 
 @pytest.mark.parametrize("raw, value", [("24", 24), ("0", 0), ("128", 128), ("255.255.255.0", 24),
@@ -112,3 +114,47 @@ def test_validate_all_level_0_checks_parameters_only():
     rc, why = run("validate-all", ip="192.0.2.10", nic="eth0", iflabel="averyverylonglabel")
     assert rc == 6 and "15 characters" in why[0]
     assert issubclass(Vip, Agent)
+
+
+def test_config_problem_names_the_first_value_that_can_never_work():
+    values = {p.name: p.default for p in Vip.parameter_list()}
+    assert config_problem({**values, "ip": "192.0.2.10"}) is None
+    assert config_problem({**values, "ip": "fe80::1"}) == "an IPv6 link-local address needs nic"
+    assert config_problem({**values, "ip": "192.0.2.10", "nic": "a/b"}) == \
+        "parameter nic: 'a/b' must not contain /, NUL or whitespace"
+    assert "link-local gateway fe80::1 needs its interface" in config_problem(
+        {**values, "ip": "192.0.2.10", "gateways": ("192.0.2.1", "fe80::1")})
+    assert gateway_problem("fe80::1%eth0") is None
+
+
+class Rounds:
+    """A sender that counts rounds and whether it was closed."""
+
+    def __init__(self):
+        self.rounds, self.closed = 0, False
+
+    def round(self):
+        self.rounds += 1
+        return 1
+
+    def close(self):
+        self.closed = True
+
+
+def test_send_rounds_sends_the_first_round_here_and_the_rest_where_detach_runs_them():
+    here = Rounds()
+    announce.send_rounds(here, 1, 0.0, Deadline.after(5))
+    assert (here.rounds, here.closed) == (1, True)
+    later, detached = Rounds(), []
+    announce.send_rounds(later, 3, 0.0, Deadline.after(5), detach=detached.append)
+    assert (later.rounds, later.closed, len(detached)) == (1, True, 1)
+    later.closed = False
+    detached[0]()                      # what the child would run
+    assert (later.rounds, later.closed) == (3, True)
+
+
+def test_one_gateway_check_counts_in_the_hysteresis(tmp_path, monkeypatch):
+    monkeypatch.setattr(health, "ping_all", lambda gws, timeout: {gw: False for gw in gws})
+    state = health.Hysteresis(str(tmp_path / "gw"), fall=2, rise=2)
+    assert health.check(state, ["192.0.2.1"], timeout=0.1) is True      # one failure: still up
+    assert health.check(state, ["192.0.2.1"], timeout=0.1) is False

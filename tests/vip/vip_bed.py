@@ -163,6 +163,22 @@ class Bed:
                 return entry["lladdr"]
         return None
 
+    def watch(self, node, script, seconds, action, *args):
+        """Run the Python ``script`` with ``args`` in ``node``'s namespace
+        while ``action()`` runs and until ``seconds`` have passed; the script
+        prints "ready" once it listens, then one JSON line, which is returned."""
+        proc = subprocess.Popen(["ip", "netns", "exec", self.ns(node), sys.executable, "-c", script,
+                                 *args], stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout.readline().strip() == "ready"
+            action()
+            out, _ = proc.communicate(timeout=seconds + 10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        return json.loads(out)
+
     def probe(self, node, ip, duration=4.0, interval=0.01):
         """Start the ICMP probe in ``node``; returns the Popen (see ``probe_result``)."""
         return subprocess.Popen(["ip", "netns", "exec", self.ns(node), sys.executable, "-I", str(PROBE),
