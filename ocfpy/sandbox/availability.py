@@ -626,25 +626,32 @@ class DemoBed:
         self.c.power_off(node, hold=True)
 
     def fenced(self, node: str, since_wall: float) -> bool:
-        """Whether Pacemaker has fenced ``node`` successfully since ``since_wall``."""
+        """Whether Pacemaker has fenced ``node`` successfully since ``since_wall``
+        (every event of the fence history: without --verbose stonith_admin
+        may show an older one)."""
         import xml.etree.ElementTree as ET
+        from datetime import datetime
 
-        res = self.c.run(["stonith_admin", "--history", node, "--output-as=xml"],
-                         node=[n for n in self.on_nodes() if n != node][0], check=False)
+        others = [n for n in self.on_nodes() if n != node]
+        if not others:
+            return False
+        res = self.c.run(["stonith_admin", "--history", node, "--verbose", "--output-as=xml"],
+                         node=others[0], check=False)
         try:
             root = ET.fromstring(res.stdout)
         except ET.ParseError:
             return False
         for ev in root.iter("fence_event"):
-            when = ev.get("completed") or ""
-            if ev.get("status") == "success" and ev.get("target") == node and when:
-                from datetime import datetime
+            if ev.get("status") != "success" or ev.get("target") != node:
+                continue
+            text = (ev.get("completed") or "").replace("+00:00", "+0000").strip()
+            for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%S"):
                 try:
-                    t = datetime.strptime(when[:19], "%Y-%m-%d %H:%M:%S").timestamp()
+                    if datetime.strptime(text, fmt).timestamp() >= since_wall - 1:
+                        return True
+                    break
                 except ValueError:
                     continue
-                if t >= since_wall - 1:
-                    return True
         return False
 
     def repair(self, node: str, timeout: float = 240) -> float:
