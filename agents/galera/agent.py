@@ -35,6 +35,9 @@ PROMOTE_WAIT = 15.0
 # a join ends when, for this long, no peer is a live member of a Primary
 # Component (publishes -primary and its gcomm port accepts connections)
 JOIN_LOST_AFTER = 3.0
+#: a healthy monitor asks attrd whether <rsc>-primary is still published at
+#: most this often (see Galera._publish_primary)
+PRIMARY_RECHECK = 60.0
 ATTRS = ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap", "primary")
 
 
@@ -263,7 +266,7 @@ itself) and the client_binary parameter (no client is run)."""
         for what in ATTRS:
             self.attrs.delete(what)
         self.clear_promotion()
-        for suffix in ("state", "pid"):
+        for suffix in ("state", "pid", "primary"):
             remove_pidfile(self.state_path(suffix))
 
     # -- local state: position saved by start/demote, read by monitor and promote ----------------
@@ -283,6 +286,36 @@ itself) and the client_binary parameter (no client is run)."""
             return wsrep.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
         except (OSError, ValueError):
             return None
+
+    def _publish_primary(self, uuid: str, recheck: bool = False) -> None:
+        """Publish <rsc>-primary = ``uuid`` (what joiners look for). A note in
+        the run directory remembers the last publication, so that a healthy
+        monitor asks attrd (a crm tool run) only when the uuid changed or the
+        note is PRIMARY_RECHECK s old: the attribute vanishes only when this
+        node leaves the cluster, which fencing turns into a reboot (and an
+        empty run directory)."""
+        import time
+
+        from ocfpy.files import read_small, replace_file
+
+        note = self.state_path("primary")
+        if not recheck:
+            try:
+                noted, at = read_small(note, 256).decode("ascii").split()
+                if noted == uuid and 0 <= time.time() - float(at) < PRIMARY_RECHECK:
+                    return
+            except (OSError, ValueError):
+                pass
+        published = self.attrs.get("primary") == uuid or self.attrs.set(
+            "primary", uuid, required=False)
+        if published:
+            replace_file(note, f"{uuid} {time.time():.0f}\n", mode=0o600)
+
+    def _withdraw_primary(self) -> None:
+        from ocfpy.files import remove_in_dir
+
+        remove_in_dir(self.state_path("primary"))
+        self.attrs.delete("primary")
 
     # -- mariadbd ---------------------------------------------------------------------------------
     def _is_ours(self, pid) -> bool:
@@ -646,8 +679,8 @@ itself) and the client_binary parameter (no client is run)."""
         """mariadbd stopped (within ``stop_within`` s, then killed), no promotion,
         the position detected, saved and published for the election."""
         self._stop_mysqld(stop_within)
-        for what in ("primary", "bootstrap"):
-            self.attrs.delete(what)
+        self._withdraw_primary()
+        self.attrs.delete("bootstrap")
         self.clear_promotion()
         state, no_grastate = self.detect_position()
         self._save_position(state, no_grastate)
@@ -790,7 +823,7 @@ itself) and the client_binary parameter (no client is run)."""
                                      f"{what} ({last})")
 
     def _after_promote(self, st, bootstrap):
-        self.attrs.set("primary", st.get("wsrep_cluster_state_uuid", "yes"), required=False)
+        self._publish_primary(st.get("wsrep_cluster_state_uuid") or "yes", recheck=True)
         for what in ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap"):
             self.attrs.delete(what)
         self._set_score(self.node)
@@ -810,10 +843,9 @@ itself) and the client_binary parameter (no client is run)."""
         if st is None and self.mysqld_pid() is None:
             return self._monitor_stopped(promoted_role)   # it died while we asked
         if healthy:
-            if self.attrs.get("primary") != st.get("wsrep_cluster_state_uuid"):
-                self.attrs.set("primary", st.get("wsrep_cluster_state_uuid", "yes"), required=False)
+            self._publish_primary(st.get("wsrep_cluster_state_uuid") or "yes")
             return codes.RUNNING_PROMOTED
-        self.attrs.delete("primary")
+        self._withdraw_primary()
         reason = ("mariadbd does not answer" if st is None else
                   f"not a healthy member of the Primary Component ({self._describe(st)})")
         self.set_exit_reason(reason)
@@ -822,7 +854,7 @@ itself) and the client_binary parameter (no client is run)."""
     def _monitor_stopped(self, promoted_role):
         if promoted_role:
             # a dead member must not look like a Primary Component to join, nor be promoted again
-            self.attrs.delete("primary")
+            self._withdraw_primary()
             self.clear_promotion()
             self.set_exit_reason("mariadbd is not running")
             return codes.NOT_RUNNING

@@ -286,6 +286,21 @@ def test_without_two_node_mode_a_non_primary_survivor_fails_its_promoted_monitor
     assert bed.cluster.get_attr("node1", "galera-primary") is None
 
 
+def test_a_healthy_promoted_monitor_asks_attrd_for_its_primary_attribute_once_a_minute(galera_bed):
+    bed = galera_bed(2)
+    bed.up()
+
+    def monitor():
+        return bed.driver.run("monitor", "node1", interval=10, timeout=30, instance=0,
+                              meta={"role": "Promoted", **bed.sched.meta})
+    assert monitor().rc == codes.RUNNING_PROMOTED            # publishes, notes it
+    before = len(bed.cluster.history(node="node1"))
+    results = [monitor().rc for _ in range(3)]
+    assert (results, len(bed.cluster.history(node="node1"))) == (
+        [codes.RUNNING_PROMOTED] * 3, before)
+    assert bed.cluster.get_attr("node1", "galera-primary")
+
+
 # --- load and faults --------------------------------------------------------------------------
 
 class Writer(threading.Thread):
