@@ -53,7 +53,7 @@ from typing import Optional
 from ocfpy.sandbox.layout import NODES, SERVICES, VIP, DemoLayout
 
 __all__ = ["APIS", "AGENT_SETS", "CALL_TIMEOUT", "Call", "ApiFigures", "ApiClient", "DemoBed", "figures",
-           "resource_env", "run_action", "monitor_ops", "monitor_cost", "MonitorCost"]
+           "resource_env", "run_action", "monitor_ops", "monitor_cost", "MonitorCost", "fence_time"]
 
 #: the client's calls: name -> (service, method, path); ``{project}`` is filled in
 APIS = {
@@ -446,6 +446,29 @@ def monitor_cost(cluster, node: int | str, ops, repeat: int = 10) -> list:
     return out
 
 
+def fence_time(text: str) -> Optional[float]:
+    """Epoch seconds of a fence history's ``completed`` ("2026-12-02 10:53:16Z",
+    "2026-12-02 10:53:16.123 +02:00", ...), None when unreadable.
+
+    >>> fence_time("1970-01-01 00:01:00Z"), fence_time("1970-01-01 02:01:00.5 +02:00")
+    (60.0, 60.0)
+    """
+    import calendar
+    import re
+
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)?\s*"
+                 r"(Z|[+-]\d\d:?\d\d)?$", text.strip())
+    if not m:
+        return None
+    when = calendar.timegm(tuple(int(g) for g in m.groups()[:6]) + (0, 0, 0))
+    zone = m.group(7)
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        when -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+    return float(when)
+
+
 # ------------------------------------------------------ the demo, from the host
 #: the agents the address and the database run on: ocfpy's, and the
 #: reference agents (resource-agents' IPaddr2 and galera) where they can run here
@@ -627,10 +650,8 @@ class DemoBed:
 
     def fenced(self, node: str, since_wall: float) -> bool:
         """Whether Pacemaker has fenced ``node`` successfully since ``since_wall``
-        (every event of the fence history: without --verbose stonith_admin
-        may show an older one)."""
+        (epoch seconds), from the node's whole fence history."""
         import xml.etree.ElementTree as ET
-        from datetime import datetime
 
         others = [n for n in self.on_nodes() if n != node]
         if not others:
@@ -644,14 +665,9 @@ class DemoBed:
         for ev in root.iter("fence_event"):
             if ev.get("status") != "success" or ev.get("target") != node:
                 continue
-            text = (ev.get("completed") or "").replace("+00:00", "+0000").strip()
-            for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%S"):
-                try:
-                    if datetime.strptime(text, fmt).timestamp() >= since_wall - 1:
-                        return True
-                    break
-                except ValueError:
-                    continue
+            done = fence_time(ev.get("completed") or "")
+            if done is not None and done >= since_wall - 1:
+                return True
         return False
 
     def repair(self, node: str, timeout: float = 240) -> float:

@@ -60,6 +60,13 @@ def test_an_api_that_never_failed_is_normal_at_once():
     assert (fig.failed, fig.back_to_normal, fig.longest_failure_run) == (0, 0.0, 0.0)
 
 
+def test_fence_history_times_are_read_in_every_form_pacemaker_writes():
+    from ocfpy.sandbox.availability import fence_time
+    assert [fence_time(t) for t in ("2026-12-02 10:53:16Z", "2026-12-02 10:53:16 +00:00",
+                                    "2026-12-02 11:53:16.250 +01:00", "yesterday")] == [
+        1796208796.0, 1796208796.0, 1796208796.0, None]
+
+
 _CIB = """<cib><configuration><resources>
 <clone id="g-clone"><meta_attributes id="m"><nvpair id="m1" name="promoted-max" value="3"/>
 </meta_attributes>
