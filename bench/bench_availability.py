@@ -94,7 +94,8 @@ def run_scenario(bed: DemoBed, ns: ClientNamespace, name: str, period: float,
     if name in ("vip", "writer") and bed.vip_node() == writer:
         bed.move_vip(NODES[1])
     openrc = str(bed.layout.node_dir(NODES[0]) / "admin-openrc")
-    client = ApiClient(ns, out / f"calls-{bed.agents}-{name}.jsonl", openrc, period).start()
+    client = ApiClient(ns, out / f"calls-{bed.agents}-{name}-{int(time.time())}.jsonl", openrc,
+                       period).start()
     try:
         time.sleep(WARMUP)
         target = None
@@ -165,7 +166,8 @@ def show(agents: str, name: str, result: dict) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--agents", nargs="+", choices=list(AGENT_SETS), default=list(AGENT_SETS))
-    ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    ap.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS),
+                    help="in this order; one given twice runs twice")
     ap.add_argument("--period", type=float, default=0.2, help="seconds between calls per API")
     ap.add_argument("--monitor-runs", type=int, default=10)
     ap.add_argument("--json", help="write every figure to this file too")
@@ -221,16 +223,17 @@ def main(argv=None) -> int:
                 print(f"  {c.resource:14s} {c.agent:22s} every {c.interval_s:4.0f} s  "
                       f"{c.cpu_per_call_ms:7.1f} ms/call  {c.cpu_s_per_hour:6.1f} CPU s/hour  rc {c.rc}")
             print(f"  total {sum(c.cpu_s_per_hour for c in costs):.1f} CPU s per node per hour")
-            for name in args.scenarios:
-                say(f"{agents}: scenario {name}")
+            for key in scenario_keys(args.scenarios):
+                name = key.split("#")[0]
+                say(f"{agents}: scenario {key}")
                 try:
                     result = run_scenario(bed, ns, name, args.period, out)
                 except Exception as exc:   # noqa: BLE001 - reported, the next scenario runs
                     say(f"{agents}: scenario {name} FAILED: {type(exc).__name__}: {exc}"[:2000])
                     result = {"facts": {"error": str(exc)[:500]}}
-                mine[name] = result
+                mine[key] = result
                 if "fault" in result:
-                    show(agents, name, result)
+                    show(agents, key, result)
         summary(results, args)
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=1))
@@ -242,13 +245,23 @@ def main(argv=None) -> int:
     return 0
 
 
+def scenario_keys(names) -> list:
+    """The scenarios in order, a repeated one numbered: kill, kill#2, ..."""
+    seen: dict = {}
+    keys = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return keys
+
+
 def summary(results: dict, args) -> None:
     det = sum(v or 0 for v in results["corosync"].values()) / 1000
     print(f"\n== summary (corosync token+consensus {det:.1f} s; limit for the VIP node's "
           f"power-off: {det + 2:.1f} s)")
     print(f"{'scenario':8s} {'agents':10s} {'failed calls (all APIs)':>24s} "
           f"{'longest failure run':>20s} {'longest without answer':>23s} {'normal after':>13s}")
-    for name in args.scenarios:
+    for name in scenario_keys(args.scenarios):
         for agents in args.agents:
             res = results["agents"].get(agents, {}).get(name, {}).get("fault")
             if not res:

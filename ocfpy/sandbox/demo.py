@@ -341,7 +341,9 @@ listen galera_cluster
   balance source
   option httpchk
   timeout connect 1s
-  timeout check 2s
+  # a node that is gone fails its checks at connect (1 s); a busy clustercheck
+  # gets 5 s to answer before a check counts as failed
+  timeout check 5s
   # the services' pooled connections stay open between requests
   timeout client 90m
   timeout server 90m
