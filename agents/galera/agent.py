@@ -358,12 +358,9 @@ itself) and the client_binary parameter (no client is run)."""
         """subprocess arguments that run a child as ``user`` (with every group
         of the user, as ocfpy.process.start_daemon does) with an environment
         it can use."""
-        from ocfpy import process
+        from ocfpy.process import run_as_kwargs
 
-        env = self._child_env()
-        if os.geteuid() == 0:
-            env.update(HOME=process.user_groups(self.user)[0].pw_dir, USER=self.user, LOGNAME=self.user)
-        return dict(process.as_user_kwargs(self.user), env=env)
+        return run_as_kwargs(self.user, self._child_env())
 
     def _child_env(self) -> dict:
         """A minimal environment for mariadbd and its helpers: never the
