@@ -1,8 +1,13 @@
 """ocf:ocfpy:galera — MariaDB Galera as a promotable clone, heartbeat/galera-compatible.
 
-Reads like its meta-data: parameters and actions first, short actions below;
-the decisions (grastate.dat, recovered positions, address mapping, the
-bootstrap election) are pure functions in :mod:`ocfpy_agents.galera.wsrep`.
+Reads like its meta-data: parameters and actions first, short actions below,
+then the promote, monitor and election logic. The decisions (grastate.dat,
+recovered positions, address mapping, the bootstrap election) are pure
+functions in :mod:`ocfpy_agents.galera.wsrep`; the plumbing lives beside it:
+mariadbd itself in :mod:`~ocfpy_agents.galera.mysqld`, the mysql user's files
+in :mod:`~ocfpy_agents.galera.datadir`, the SQL client in
+:mod:`~ocfpy_agents.galera.server`, the run directory's notes in
+:mod:`~ocfpy_agents.galera.notes`.
 
 Roles:
 - Stopped: mariadbd not running, nothing published.
@@ -12,12 +17,12 @@ Roles:
 - Promoted: mariadbd running, Primary and Synced (or donor); the node
   publishes ``<rsc>-primary`` (the cluster state UUID) for the others.
 
-Hot path: monitor imports ocfpy's core and :mod:`ocfpy_agents.galera.wsrep` (``os`` only);
-pymysql only when mariadbd is running; psutil never (ocfpy.process reads /proc).
-meta-data imports neither.
+Hot path: monitor imports ocfpy's core, wsrep and server (nothing more), and
+mysqld, datadir and notes inside the methods that use them; pymysql only when
+mariadbd is running; psutil never (ocfpy.process reads /proc). meta-data
+imports neither, nor mysqld, datadir and notes.
 """
 
-import errno
 import os
 
 from ocfpy import codes
@@ -519,22 +524,13 @@ itself) and the client_binary parameter (no client is run)."""
         note is PRIMARY_RECHECK s old: the attribute vanishes only when this
         node leaves the cluster, which fencing turns into a reboot (and an
         empty run directory)."""
-        import time
-
-        from ocfpy.files import read_small, replace_file
+        from ocfpy_agents.galera import notes
 
         note = self.state_path("primary")
-        if not recheck:
-            try:
-                noted, at = read_small(note, 256).decode("ascii").split()
-                if noted == uuid and 0 <= time.time() - float(at) < PRIMARY_RECHECK:
-                    return
-            except (OSError, ValueError):
-                pass
-        published = self.attrs.get("primary") == uuid or self.attrs.set(
-            "primary", uuid, required=False)
-        if published:
-            replace_file(note, f"{uuid} {time.time():.0f}\n", mode=0o600)
+        if not recheck and notes.primary_noted(note, uuid, PRIMARY_RECHECK):
+            return
+        if self.attrs.get("primary") == uuid or self.attrs.set("primary", uuid, required=False):
+            notes.note_primary(note, uuid)
 
     def _withdraw_primary(self) -> None:
         from ocfpy.files import remove_in_dir
@@ -542,23 +538,16 @@ itself) and the client_binary parameter (no client is run)."""
         remove_in_dir(self.state_path("primary"))
         self.attrs.delete("primary")
 
-    # -- local state: position saved by start/demote, read by monitor and promote -----------
+    # -- local state: position saved by start/demote, read by monitor and promote (.notes) --
     def _save_position(self, state, no_grastate):
-        from ocfpy.files import replace_file
+        from ocfpy_agents.galera.notes import save_position
 
-        replace_file(self.state_path("state"),
-                     f"{state.uuid} {state.seqno} {1 if state.safe_to_bootstrap else 0} "
-                     f"{1 if no_grastate else 0}\n", mode=0o600)
+        save_position(self.state_path("state"), state, no_grastate)
 
     def _saved_position(self):
-        from ocfpy.files import read_small
+        from ocfpy_agents.galera.notes import saved_position
 
-        try:
-            uuid, seqno, safe, no_gra = read_small(self.state_path("state"), 256).decode(
-                "utf-8", "replace").split()
-            return wsrep.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
-        except (OSError, ValueError):
-            return None
+        return saved_position(self.state_path("state"))
 
     # -- mariadbd (ocfpy_agents.galera.mysqld) and its files (.datadir) ---------------------
     @property
@@ -588,24 +577,11 @@ itself) and the client_binary parameter (no client is run)."""
 
     # -- status -----------------------------------------------------------------------------
     def credentials(self):
-        """(user, password) for status queries; every value read from
-        check_passwd_file is masked in the logs before it is returned."""
-        if self._credentials is not None:
-            return self._credentials
-        user, password = self.check_user, self.check_passwd or ""
-        if self.check_passwd_file:
-            path = self.check_passwd_file
-            try:
-                file_user, password = server.read_credentials(path, hide=self.log.hide)
-            except OSError as exc:
-                if exc.errno in (errno.EILSEQ, errno.EFBIG):
-                    self.fail(codes.ERR_CONFIGURED, f"check_passwd_file {path}: {exc.strerror} "
-                                                    "(a password file, or a [client] section)")
-                self.fail(codes.ERR_PERM, f"cannot read check_passwd_file {path}: "
-                                          f"{exc.strerror or exc}")
-            user = file_user or user
-        self.log.hide(password)
-        self._credentials = user, password
+        """(user, password) for status queries, read once (server.check_credentials:
+        every value read from check_passwd_file is masked in the logs)."""
+        if self._credentials is None:
+            self._credentials = server.check_credentials(self.check_user, self.check_passwd or "",
+                                                         self.check_passwd_file, hide=self.log.hide)
         return self._credentials
 
     def status(self, timeout=5.0):

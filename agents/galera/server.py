@@ -1,11 +1,12 @@
 """What the galera agent and ``ocfpy clustercheck`` ask the server: the
 check credentials (:func:`read_credentials`: a my.cnf ``[client]`` section,
-the guide's /etc/sysconfig/clustercheck, or a file holding the password) and
-the wsrep status over the unix socket (:func:`query_status`; pymysql,
-imported only when a query is due), what the agent reads in it
-(:func:`is_synced`, :func:`is_healthy`, :func:`describe`), a lone node's
-``pc.bootstrap`` (:func:`bootstrap_primary`), and whether a peer's gcomm port
-answers (:func:`port_open`).
+the guide's /etc/sysconfig/clustercheck, or a file holding the password;
+:func:`check_credentials`: the agent's check parameters), the wsrep status
+over the unix socket (:func:`query_status`; pymysql, imported only when a
+query is due) and what the agent reads in it (:func:`is_synced`,
+:func:`is_healthy`, :func:`describe`), a lone node's ``pc.bootstrap``
+(:func:`bootstrap_primary`), and whether a peer's gcomm port answers
+(:func:`port_open`).
 
 Example::
 
@@ -17,8 +18,8 @@ Example::
 
 import os
 
-__all__ = ["MysqlError", "CredentialsError", "UnreachableError", "read_credentials", "connect", "query_status",
-           "bootstrap_primary", "port_open", "is_primary", "is_synced", "is_healthy", "describe"]
+__all__ = ["MysqlError", "CredentialsError", "UnreachableError", "read_credentials", "check_credentials",
+           "connect", "query_status", "bootstrap_primary", "port_open", "is_primary", "is_synced", "is_healthy", "describe"]
 
 
 class MysqlError(Exception):
@@ -88,6 +89,33 @@ def read_credentials(path: str, hide=None):
         hide(password)
         if user:
             hide(user)
+    return user, password
+
+
+def check_credentials(user: str, password: str, path=None, hide=None):
+    """``(user, password)`` of the galera agent's status queries: ``user`` and
+    ``password`` (check_user, check_passwd), or what the file ``path``
+    (check_passwd_file) holds, its user replacing ``user``. Every value read
+    and the password go through ``hide`` (the agent's ``log.hide``). A file
+    that cannot work raises OCFError: ERR_CONFIGURED when it cannot be a
+    password file, ERR_PERM when it cannot be read."""
+    if path:
+        import errno
+
+        from ocfpy import codes
+        from ocfpy.errors import OCFError
+
+        try:
+            file_user, password = read_credentials(path, hide=hide)
+        except OSError as exc:
+            if exc.errno in (errno.EILSEQ, errno.EFBIG):
+                raise OCFError(codes.ERR_CONFIGURED, f"check_passwd_file {path}: {exc.strerror} "
+                                                     "(a password file, or a [client] section)")
+            raise OCFError(codes.ERR_PERM, f"cannot read check_passwd_file {path}: "
+                                           f"{exc.strerror or exc}")
+        user = file_user or user
+    if hide is not None:
+        hide(password)
     return user, password
 
 
