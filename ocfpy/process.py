@@ -28,7 +28,7 @@ from ocfpy.deadline import Deadline
 __all__ = ["Identity", "owner", "argv_of", "read_pidfile", "write_pidfile", "remove_pidfile",
            "find_pid", "find", "CHILD_KEEP", "CHILD_KEEP_PREFIXES", "CRM_KEEP",
            "CRM_KEEP_PREFIXES", "DEFAULT_PATH", "child_environ", "crm_environ", "user_groups",
-           "as_user_kwargs", "start_daemon", "ProcStat", "read_stat", "alive", "start_time",
+           "as_user_kwargs", "run_as_kwargs", "start_daemon", "ProcStat", "read_stat", "alive", "start_time",
            "descendants", "fork_detached", "signal_if_same", "start_detached", "stop_detached",
            "terminate", "stop", "RECORD_MAGIC",
            "boot_id", "ProcessRecord"]
@@ -264,6 +264,24 @@ def as_user_kwargs(user) -> dict:
     return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": groups}
 
 
+def run_as_kwargs(user, env: dict | None = None) -> dict:
+    """subprocess.Popen/run keyword arguments that run a child as ``user``
+    with all of its groups and a clean environment: ``env`` (default
+    ``child_environ()``) plus the user's HOME, USER and LOGNAME. As root
+    only: otherwise (or when ``user`` is None) just ``{"env": env}``.
+
+    Example::
+
+        subprocess.run(["mariadbd", "--wsrep-recover"], **run_as_kwargs("mysql"))
+    """
+    env = child_environ() if env is None else env
+    kwargs = as_user_kwargs(user)
+    if kwargs:
+        home = user_groups(user)[0].pw_dir
+        env = dict(env, HOME=home, USER=user, LOGNAME=user)
+    return dict(kwargs, env=env)
+
+
 def start_daemon(argv, *, pidfile, user: str | None = None,
                  cwd: str | None = None, env: dict | None = None,
                  log_path: str | None = None, umask: int = 0o022) -> int:
@@ -274,15 +292,8 @@ def start_daemon(argv, *, pidfile, user: str | None = None,
     """
     import subprocess
 
-    kwargs = {}
-    if user is not None and os.geteuid() == 0:
-        entry, _ = user_groups(user)
-        kwargs.update(as_user_kwargs(user))
-        env = dict(child_environ() if env is None else env, HOME=entry.pw_dir, USER=user, LOGNAME=user)
-        log_uid, log_gid = entry.pw_uid, entry.pw_gid
-    else:
-        env = child_environ() if env is None else env
-        log_uid = log_gid = -1
+    kwargs = run_as_kwargs(user, env)
+    log_uid, log_gid = kwargs.get("user", -1), kwargs.get("group", -1)
     if log_path:
         # root opens the service's log in a directory the service user may
         # own: never through a planted symlink or hard link (ocfpy.files)
@@ -293,7 +304,7 @@ def start_daemon(argv, *, pidfile, user: str | None = None,
         out = subprocess.DEVNULL
     try:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=cwd, env=env, start_new_session=True, close_fds=True,
+                                cwd=cwd, start_new_session=True, close_fds=True,
                                 umask=umask, **kwargs)
     finally:
         if log_path:

@@ -1,8 +1,13 @@
 """ocf:ocfpy:galera — MariaDB Galera as a promotable clone, heartbeat/galera-compatible.
 
-Reads like its meta-data: parameters and actions first, short actions below;
-the decisions (grastate.dat, recovered positions, address mapping, the
-bootstrap election) are pure functions in :mod:`ocfpy_agents.galera.wsrep`.
+Reads like its meta-data: parameters and actions first, short actions below,
+then the promote, monitor and election logic. The decisions (grastate.dat,
+recovered positions, address mapping, the bootstrap election) are pure
+functions in :mod:`ocfpy_agents.galera.wsrep`; the plumbing lives beside it:
+mariadbd itself in :mod:`~ocfpy_agents.galera.mysqld`, the mysql user's files
+in :mod:`~ocfpy_agents.galera.datadir`, the SQL client in
+:mod:`~ocfpy_agents.galera.server`, the run directory's notes in
+:mod:`~ocfpy_agents.galera.notes`.
 
 Roles:
 - Stopped: mariadbd not running, nothing published.
@@ -12,18 +17,19 @@ Roles:
 - Promoted: mariadbd running, Primary and Synced (or donor); the node
   publishes ``<rsc>-primary`` (the cluster state UUID) for the others.
 
-Hot path: monitor imports ocfpy's core and :mod:`ocfpy_agents.galera.wsrep` (``os`` only);
-pymysql only when mariadbd is running; psutil never (ocfpy.process reads /proc).
-meta-data imports neither.
+Hot path: monitor imports ocfpy's core, wsrep and server (nothing more), and
+mysqld, datadir and notes inside the methods that use them; pymysql only when
+mariadbd is running; psutil never (ocfpy.process reads /proc). meta-data
+imports neither, nor mysqld, datadir and notes.
 """
 
-import errno
 import os
 
 from ocfpy import codes
-from ocfpy_agents.galera import server, wsrep
 from ocfpy.agent import Action, Agent
 from ocfpy.parameters import Boolean, Path, String, User
+from ocfpy_agents.galera import server, wsrep
+from ocfpy_agents.galera.wsrep import GcommAddress, HostMap
 
 PROMOTION_SCORE = 100
 # a monitor tolerates this long a non-Primary/joining state before failing:
@@ -44,24 +50,6 @@ ATTRS = ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstra
 class NoPrimaryComponent(Exception):
     """A promote that must end so that a new election can run: mariadbd is
     stopped, and this node's position is published for that election."""
-
-
-class GcommAddress(String):
-    """``gcomm://host[:port],...`` with at least one member."""
-
-    def parse(self, raw):
-        members = wsrep.parse_gcomm(raw)
-        if not members:
-            raise ValueError("lists no member (gcomm:// alone is a bootstrap, not a cluster)")
-        return raw.strip()
-
-
-class HostMap(String):
-    """``node:host[:port];node:host[:port]`` (``;``, ``,`` or spaces between entries)."""
-
-    def parse(self, raw):
-        wsrep.parse_host_map(raw)
-        return raw.strip()
 
 
 class Galera(Agent):
@@ -161,7 +149,74 @@ itself) and the client_binary parameter (no client is run)."""
         Action("notify", timeout=30),
     )
 
-    # -- checks ---------------------------------------------------------------------------
+    # -- actions ----------------------------------------------------------------------------
+    def start(self):
+        pid = self.mysqld_pid()
+        if pid is not None:
+            self.fail(codes.ERR_GENERIC, f"mariadbd is already running (pid {pid}) outside the "
+                                         "agent's control; stop it first")
+        self._prepare_dirs()
+        state, no_grastate = self.mysqld.detect_position(self.deadline)
+        self._save_position(state, no_grastate)
+        self._publish(state, no_grastate)
+        self.arrange_promotion()
+        return codes.SUCCESS
+
+    def stop(self):
+        self._stop_mysqld()
+        self._clear_state()
+        return codes.SUCCESS
+
+    def demote(self):
+        if self.mysqld_pid() is None and self.attrs.get("last-committed") is not None:
+            return codes.SUCCESS          # already unpromoted: stopped, position published
+        self._unpromote()
+        return codes.SUCCESS
+
+    def notify(self):
+        return codes.SUCCESS
+
+    def promote(self):
+        pid = self.mysqld_pid()
+        bootstrap = False
+        try:
+            if pid is None:
+                state = (self._saved_position() or self.mysqld.detect_position(self.deadline))[0]
+                bootstrap = self._choose_promote_mode()
+                if bootstrap:
+                    from ocfpy_agents.galera.datadir import mark_safe_to_bootstrap
+
+                    mark_safe_to_bootstrap(self.datadir, self.user, self.log)
+                pid = self.mysqld.start(self.wsrep_cluster_address, bootstrap, state,
+                                        self.additional_parameters)
+                watch = not bootstrap         # a live Primary Component was found: it is watched
+            else:                             # left running (a promote that timed out)
+                watch = bool(self.live_primaries(timeout=0.5))
+            st = self._wait_synced(pid, bootstrap, watch)
+        except NoPrimaryComponent as gave_up:
+            return self._end_for_election(str(gave_up))
+        self._after_promote(st, bootstrap)
+        return codes.SUCCESS
+
+    def monitor(self):
+        pid = self.mysqld_pid()
+        role = (self.invocation.meta.raw.get("role") or "").lower()
+        promoted_role = role in ("promoted", "master")
+        if pid is None:
+            return self._monitor_stopped(promoted_role)
+        st, healthy = self._status_with_grace()
+        if st is None and self.mysqld_pid() is None:
+            return self._monitor_stopped(promoted_role)   # it died while we asked
+        if healthy:
+            self._publish_primary(st.get("wsrep_cluster_state_uuid") or "yes")
+            return codes.RUNNING_PROMOTED
+        self._withdraw_primary()
+        reason = ("mariadbd does not answer" if st is None else
+                  f"not a healthy member of the Primary Component ({server.describe(st)})")
+        self.set_exit_reason(reason)
+        return codes.FAILED_PROMOTED if promoted_role else codes.ERR_GENERIC
+
+    # -- checks -----------------------------------------------------------------------------
     def validate_config(self):
         if self.additional_parameters:
             import shlex
@@ -171,19 +226,9 @@ itself) and the client_binary parameter (no client is run)."""
             except ValueError as exc:   # "No closing quotation", "No escaped character"
                 self.fail(codes.ERR_CONFIGURED, f"parameter additional_parameters: {exc} "
                                                 "(the value is split like a shell would)")
-        for node, addr in self.host_map.items():
-            if not any(wsrep.address_matches(addr, m) for m in self.members):
-                self.fail(codes.ERR_CONFIGURED, f"parameter cluster_host_map: {node}:{addr} "
-                                                "is not in wsrep_cluster_address")
-        try:
-            nodes = wsrep.member_nodes(self.members, self.host_map)
-        except ValueError as exc:
-            self.fail(codes.ERR_CONFIGURED, f"parameter cluster_host_map: {exc}")
-        for node in nodes:
-            if nodes.count(node) > 1:
-                self.fail(codes.ERR_CONFIGURED, f"{nodes.count(node)} wsrep_cluster_address entries "
-                                                f"map to node {node} (name each in cluster_host_map "
-                                                "as node:host:port)")
+        problem = wsrep.address_problem(self.members, self.host_map)
+        if problem:
+            self.fail(codes.ERR_CONFIGURED, problem)
 
     def validate_node(self):
         try:
@@ -194,6 +239,8 @@ itself) and the client_binary parameter (no client is run)."""
             self.fail(codes.ERR_CONFIGURED, str(exc))
         import grp
 
+        from ocfpy_agents.galera.datadir import user_can_use
+
         try:
             grp.getgrnam(self.group)
         except KeyError:
@@ -202,7 +249,7 @@ itself) and the client_binary parameter (no client is run)."""
             if not self.enable_creation:
                 self.fail(codes.ERR_INSTALLED, f"datadir {self.datadir} does not exist "
                                                "(set enable_creation=true to create it)")
-        elif not self._user_can_use(self.datadir):
+        elif not user_can_use(self.user, self.datadir):
             self.fail(codes.ERR_PERM, f"datadir {self.datadir} is not readable and writable "
                                       f"by user {self.user}")
         if self.check_passwd_file and not os.path.isfile(self.check_passwd_file):
@@ -216,400 +263,180 @@ itself) and the client_binary parameter (no client is run)."""
             self._stop_mysqld()
             self._clear_state()
 
-    # -- derived values -----------------------------------------------------------------------
-    @property
-    def members(self) -> list:
-        return wsrep.parse_gcomm(self.wsrep_cluster_address)
+    # -- promote ----------------------------------------------------------------------------
+    def _choose_promote_mode(self) -> bool:
+        """True: bootstrap a new Primary Component; False: join a live one."""
+        wait = self.deadline.cap(min(PROMOTE_WAIT, self.deadline.remaining() * 0.1))
+        why = ""
+        while True:
+            live = self.live_primaries()
+            if live:
+                self.log.info("joining the Primary Component of %s", ", ".join(live))
+                return False
+            winner, why = self.election()
+            if winner == self.node:
+                self.log.info("bootstrapping a new Primary Component (%s)", why)
+                return True
+            if wait.expired:
+                break
+            wait.sleep(1.0)
+        raise NoPrimaryComponent("no Primary Component to join and this node is not the "
+                                 f"bootstrap node ({why if winner is None else winner + ' is'})")
 
-    @property
-    def host_map(self) -> dict:
-        return wsrep.parse_host_map(self.cluster_host_map or "")
+    def _wait_synced(self, pid, bootstrap, watch):
+        """Poll until Primary and Synced; stop mariadbd and fail when it cannot be.
 
-    @property
-    def member_names(self) -> list:
-        return wsrep.member_nodes(self.members, self.host_map)
-
-    def _user_can_use(self, path) -> bool:
-        from ocfpy.process import user_groups
-
-        st = os.stat(path)
-        try:
-            entry, gids = user_groups(self.user)
-        except KeyError:
-            return False
-        if entry.pw_uid == 0:
-            return True
-        bits = (st.st_mode >> 6 if st.st_uid == entry.pw_uid else
-                st.st_mode >> 3 if st.st_gid in gids else st.st_mode)
-        return bits & 0o7 == 0o7
-
-    # -- the cluster's attributes (``self.attrs``: <instance>-<what>) ------------------------------
-    def _set_score(self, node, score=PROMOTION_SCORE):
-        from ocfpy.crm import CrmError
-
-        try:
-            self.crm.set_promotion(score, node=None if node == self.node else node)
-        except (CrmError, OSError) as exc:
-            self.log.warning("cannot set the promotion score of %s: %s", node, exc)
-
-    def _publish(self, state, no_grastate):
-        for what, value in (("last-committed", state.seqno), ("uuid", state.uuid),
-                            ("safe-to-bootstrap", 1 if state.safe_to_bootstrap else 0),
-                            ("no-grastate", "true" if no_grastate else "false")):
-            self.attrs.set(what, value)         # a failing tool fails the action
-        self.log.info("published position %s (safe_to_bootstrap %d)", state.position,
-                      1 if state.safe_to_bootstrap else 0)
-
-    def _clear_state(self):
-        from ocfpy.process import remove_pidfile
-
-        for what in ATTRS:
-            self.attrs.delete(what)
-        self.clear_promotion()
-        for suffix in ("state", "pid", "primary"):
-            remove_pidfile(self.state_path(suffix))
-
-    # -- local state: position saved by start/demote, read by monitor and promote ----------------
-    def _save_position(self, state, no_grastate):
-        from ocfpy.files import replace_file
-
-        replace_file(self.state_path("state"),
-                     f"{state.uuid} {state.seqno} {1 if state.safe_to_bootstrap else 0} "
-                     f"{1 if no_grastate else 0}\n", mode=0o600)
-
-    def _saved_position(self):
-        from ocfpy.files import read_small
-
-        try:
-            uuid, seqno, safe, no_gra = read_small(self.state_path("state"), 256).decode(
-                "utf-8", "replace").split()
-            return wsrep.GraState(uuid, int(seqno), safe == "1"), no_gra == "1"
-        except (OSError, ValueError):
-            return None
-
-    def _publish_primary(self, uuid: str, recheck: bool = False) -> None:
-        """Publish <rsc>-primary = ``uuid`` (what joiners look for). A note in
-        the run directory remembers the last publication, so that a healthy
-        monitor asks attrd (a crm tool run) only when the uuid changed or the
-        note is PRIMARY_RECHECK s old: the attribute vanishes only when this
-        node leaves the cluster, which fencing turns into a reboot (and an
-        empty run directory)."""
+        A join (``watch``) also watches the peers: when none is a live member of a
+        Primary Component (see live_primaries) for JOIN_LOST_AFTER seconds,
+        or mariadbd exits with none left, there is nothing left to join:
+        NoPrimaryComponent, with mariadbd stopped and the position published."""
         import time
 
-        from ocfpy.files import read_small, replace_file
+        from ocfpy.deadline import Deadline
+        from ocfpy.process import alive, remove_pidfile
 
-        note = self.state_path("primary")
-        if not recheck:
+        what = "bootstrapping" if bootstrap else "joining"
+        reserve = min(30.0, max(5.0, self.deadline.remaining() * 0.15))
+        wait = Deadline(self.deadline.end - reserve)
+        last = "no answer yet"
+        lost_since, next_check = None, 0.0
+        while True:
+            if not alive(pid):
+                remove_pidfile(self.state_path("pid"))
+                if watch and not self.live_primaries(timeout=0.5):
+                    self._unpromote()
+                    raise NoPrimaryComponent("mariadbd exited while joining and no Primary Component "
+                                             "is left: position published for a new election")
+                self.fail(codes.ERR_GENERIC, f"mariadbd exited while {what}"
+                                             + (f" (see {self.log_file})" if self.log_file else ""))
             try:
-                noted, at = read_small(note, 256).decode("ascii").split()
-                if noted == uuid and 0 <= time.time() - float(at) < PRIMARY_RECHECK:
-                    return
-            except (OSError, ValueError):
-                pass
-        published = self.attrs.get("primary") == uuid or self.attrs.set(
-            "primary", uuid, required=False)
-        if published:
-            replace_file(note, f"{uuid} {time.time():.0f}\n", mode=0o600)
-
-    def _withdraw_primary(self) -> None:
-        from ocfpy.files import remove_in_dir
-
-        remove_in_dir(self.state_path("primary"))
-        self.attrs.delete("primary")
-
-    # -- mariadbd ---------------------------------------------------------------------------------
-    def _is_ours(self, pid) -> bool:
-        """pid is a live mariadbd of this datadir run by ``user`` (/proc only:
-        no psutil on the hot path). The --datadir argument must match exactly,
-        not as a substring (/var/lib/mysql is not /var/lib/mysql2); a look-alike
-        another user runs (any user may start a "mariadbd --datadir=..." and
-        write its pid where the mysql user can) is not ours."""
-        from ocfpy import process
-
-        if f"--datadir={self.datadir}" not in (process.argv_of(pid) or ()):
-            return False
-        return any(process.Identity(exe=exe, user=self.user).matches_pid(pid)
-                   for exe in {self.binary_path, os.path.realpath(self.binary_path)})
-
-    @property
-    def binary_path(self) -> str:
-        from ocfpy.parameters import which
-
-        return which(self.binary) or self.binary
-
-    def mysqld_pid(self):
-        """The pid of our running mariadbd, or None. mariadbd's pid file sits in
-        a directory of the mysql user: read_pidfile follows no link there and
-        does not block on a FIFO."""
-        from ocfpy.process import read_pidfile
-
-        for path in (self.state_path("pid"), self.pid):
-            pid = read_pidfile(path)
-            if pid and self._is_ours(pid):
-                return pid
-        return None
-
-    def _base_argv(self) -> list:
-        # --defaults-file must come first; --datadir identifies the process (see _is_ours)
-        return [self.binary_path, f"--defaults-file={self.config}", f"--user={self.user}",
-                f"--datadir={self.datadir}"]
-
-    def _as_user_kwargs(self) -> dict:
-        """subprocess arguments that run a child as ``user`` (with every group
-        of the user, as ocfpy.process.start_daemon does) with an environment
-        it can use."""
-        from ocfpy import process
-
-        env = self._child_env()
-        if os.geteuid() == 0:
-            env.update(HOME=process.user_groups(self.user)[0].pw_dir, USER=self.user, LOGNAME=self.user)
-        return dict(process.as_user_kwargs(self.user), env=env)
-
-    def _child_env(self) -> dict:
-        """A minimal environment for mariadbd and its helpers: never the
-        agent's own, which holds every parameter as OCF_RESKEY_* (the check
-        password too) and would be readable in /proc/PID/environ."""
-        from ocfpy.process import child_environ
-
-        env = child_environ(self.invocation.environ, keep=("TMP", "TEMP"))
-        # mariadbd and its helpers put temporary files in TMPDIR: Pacemaker's
-        # (or a test's) private one is not writable by the mysql user
-        for key in ("TMPDIR", "TMP", "TEMP"):
-            path = env.get(key)
-            if path and not (os.path.isdir(path) and self._user_can_use(path)):
-                del env[key]
-        return env
-
-    # -- files in the datadir: the mysql user owns it, root must not be redirected ------------------
-    def _datadir_real(self) -> str:
-        # the administrator may reach the datadir through a symlink; below it nothing is followed
-        return os.path.realpath(self.datadir)
-
-    def _read_datadir_file(self, name, limit=1 << 20):
-        """``(text, stat)`` of ``name`` in the datadir, or None when absent.
-
-        The mysql user owns the datadir and could plant a symlink, a hard link
-        or a FIFO where root reads: such a file, or one of a third user, is
-        refused (ERR_GENERIC), never read through (ocfpy.files.read_owned).
-        At most the last ``limit`` bytes are read; bytes that are not UTF-8
-        are replaced."""
-        from ocfpy.files import UnsafeFileError, read_owned
-        from ocfpy.process import user_groups
-
-        path = os.path.join(self._datadir_real(), name)
-        try:
-            data, st = read_owned(path, (user_groups(self.user)[0].pw_uid, 0, os.geteuid()),
-                                  limit, tail=True)
-        except FileNotFoundError:
-            return None
-        except UnsafeFileError as exc:
-            self.fail(codes.ERR_GENERIC, f"{path} {exc.strerror}: refusing to use it")
-        except OSError as exc:
-            self.fail(codes.ERR_GENERIC, f"cannot read {path}: {exc.strerror or exc}")
-        return data.decode("utf-8", "replace"), st
-
-    def _make_user_dir(self, path, mode, uid, gid):
-        """Create ``path`` for the mysql user, walked from / without following
-        a link anyone but root could plant (ocfpy.files.open_directory); owner
-        and mode are set on the new directory's descriptor."""
-        from ocfpy.files import open_directory
-
-        try:
-            fd = open_directory(path, create=True)
-            try:
-                if os.fstat(fd).st_uid != os.geteuid():
-                    self.fail(codes.ERR_GENERIC, f"{path} was replaced while being created")
-                os.fchown(fd, uid, gid)
-                os.fchmod(fd, mode)
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            self.fail(codes.ERR_GENERIC, f"cannot create {path}: {exc.strerror or exc}")
-
-    def _recover_position(self):
-        """(uuid, seqno) from ``mariadbd --wsrep-recover``."""
-        import subprocess
-
-        from ocfpy.files import remove_in_dir
-
-        log_name = "ocfpy-wsrep-recover.log"
-        datadir = self._datadir_real()
-        log_path = os.path.join(datadir, log_name)
-        remove_in_dir(log_path)        # a planted symlink itself, never its target
-        argv = self._base_argv() + ["--wsrep-recover", f"--log-error={log_path}",
-                                    "--skip-networking",
-                                    f"--pid-file={os.path.join(datadir, 'ocfpy-recover.pid')}"]
-        budget = max(1.0, min(120.0, self.deadline.remaining() - 1))
-        try:
-            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=budget, cwd="/",
-                                  **self._as_user_kwargs())
-        except subprocess.TimeoutExpired:
-            self.fail(codes.ERR_GENERIC, f"mariadbd --wsrep-recover did not finish in {budget:.0f}s "
-                                         f"(log: {log_path})")
-        # mariadbd wrote the log as the mysql user: read it without following anything planted
-        found_log = self._read_datadir_file(log_name)
-        text = found_log[0] if found_log is not None else ""
-        found = wsrep.parse_recovered_position(text)
-        if found is None and "WSREP: disabled" in text:
-            remove_in_dir(log_path)
-            self.fail(codes.ERR_INSTALLED, f"{self.config} does not enable Galera (wsrep_on=ON "
-                                           "and wsrep_provider are needed)")
-        if found is None:
-            self.fail(codes.ERR_GENERIC, "unable to detect the last committed position: "
-                                         f"mariadbd --wsrep-recover exited {proc.returncode} "
-                                         f"without one (log: {log_path})")
-        remove_in_dir(log_path)
-        return found
-
-    def detect_position(self):
-        """(GraState, no_grastate): grastate.dat, completed by --wsrep-recover
-        when its seqno is unknown and the datadir holds data."""
-        found = self._read_datadir_file("grastate.dat")
-        if found is None:
-            state, no_grastate = wsrep.GraState(), True
-        else:
-            state, no_grastate = wsrep.parse_grastate(found[0]), False
-        if state.seqno < 0 and os.path.exists(os.path.join(self.datadir, "ibdata1")):
-            uuid, seqno = self._recover_position()
-            self.log.info("recovered position %s:%d", uuid, seqno)
-            if uuid != wsrep.ZERO_UUID:
-                state.uuid = uuid
-            state.seqno = seqno
-        return state, no_grastate
-
-    def _prepare_dirs(self):
-        import grp
-        import pwd
-
-        uid, gid = pwd.getpwnam(self.user).pw_uid, grp.getgrnam(self.group).gr_gid
-        for path in {os.path.dirname(self.pid), os.path.dirname(self.socket)}:
-            if path and not os.path.isdir(path):
-                self._make_user_dir(path, 0o755, uid, gid)
-        if not os.path.isdir(self.datadir):
-            self._make_user_dir(self.datadir, 0o750, uid, gid)
-        if self.enable_creation and not os.path.isdir(os.path.join(self.datadir, "mysql")):
-            self._install_db()
-
-    def _install_db(self):
-        import subprocess
-
-        from ocfpy.parameters import which
-
-        tool = None
-        bin_dir = os.path.normpath(os.path.join(os.path.dirname(self.binary_path), "..", "bin"))
-        for name in ("mariadb-install-db", "mysql_install_db"):
-            tool = which(os.path.join(bin_dir, name)) or which(name)
-            if tool:
+                st = self.status(timeout=min(2.0, max(0.5, wait.remaining())))
+            except server.MysqlError as exc:
+                last = str(exc)
+            else:
+                if server.is_synced(st):
+                    return st
+                last = server.describe(st)
+            now = time.monotonic()
+            if watch and now >= next_check:
+                next_check = now + 1.0
+                if self.live_primaries(timeout=0.5):
+                    lost_since = None
+                elif lost_since is None:
+                    lost_since = now
+                elif now - lost_since >= JOIN_LOST_AFTER:
+                    self.log.warning("joining: no peer has been a live member of a Primary Component "
+                                     "for %.0f s (%s); stopping mariadbd", now - lost_since, last)
+                    # a joiner neither serves nor commits anything, and one that cannot
+                    # reach its peers ignores TERM for ~30 s: KILL soon (InnoDB recovers)
+                    self._unpromote(stop_within=3.0)
+                    raise NoPrimaryComponent("the Primary Component being joined is gone (no peer "
+                                             "publishes primary with its gcomm port open): mariadbd "
+                                             "stopped, position published for a new election")
+            if wait.expired:
                 break
-        if tool is None:
-            self.fail(codes.ERR_INSTALLED, "enable_creation: mariadb-install-db not found")
-        if any(c.isspace() or c in "*?[]" for c in self.datadir):
-            # the script runs, as root, "chown $user $dir" unquoted: such a datadir
-            # would hand other paths to the mysql user
-            self.fail(codes.ERR_CONFIGURED, "enable_creation: mariadb-install-db cannot create a "
-                                            "datadir whose path holds spaces or * ? [ ]")
-        argv = [tool, f"--defaults-file={self.config}", f"--user={self.user}",
-                f"--datadir={self.datadir}", "--skip-test-db"]
-        self.log.info("creating the system tables in %s", self.datadir)
-        try:
-            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                  timeout=max(1.0, self.deadline.remaining() - 1), cwd="/",
-                                  env=self._child_env())
-        except subprocess.TimeoutExpired:
-            self.fail(codes.ERR_GENERIC, "mariadb-install-db did not finish in time")
-        if proc.returncode != 0:
-            self.log.error("mariadb-install-db: %s", (proc.stdout + proc.stderr)[:2000])
-            self.fail(codes.ERR_GENERIC, f"mariadb-install-db exited {proc.returncode}")
+            wait.sleep(0.5)
+        self._stop_mysqld()
+        self.fail(codes.ERR_GENERIC, f"not Primary and Synced before the promote timeout while "
+                                     f"{what} ({last})")
 
-    def _start_mysqld(self, bootstrap: bool, state) -> int:
-        import shlex
-
-        from ocfpy import process
-
-        argv = self._base_argv() + [f"--pid-file={self.pid}", f"--socket={self.socket}"]
-        if self.log_file:
-            argv.append(f"--log-error={self.log_file}")
-        argv.append(f"--wsrep-cluster-address={self.wsrep_cluster_address}")
+    def _after_promote(self, st, bootstrap):
+        self._publish_primary(st.get("wsrep_cluster_state_uuid") or "yes", recheck=True)
+        for what in ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap"):
+            self.attrs.delete(what)
+        self._set_score(self.node)
         if bootstrap:
-            argv.append("--wsrep-new-cluster")
-        if state is not None and state.uuid != wsrep.ZERO_UUID and state.seqno >= 0:
-            argv.append(f"--wsrep_start_position={state.uuid}:{state.seqno}")
-        if self.additional_parameters:
-            argv += shlex.split(self.additional_parameters)
-        self.log.info("starting mariadbd (%s): %s", "bootstrap" if bootstrap else "join", " ".join(argv))
-        return process.start_daemon(argv, pidfile=self.state_path("pid"), user=self.user,
-                                    cwd="/", env=self._child_env(), log_path=None)
+            for node in self.member_names:
+                if node != self.node:
+                    self._set_score(node)
+        self.log.info("promoted: %s, cluster size %s", server.describe(st), st.get("wsrep_cluster_size"))
 
-    def _stop_mysqld(self, within=None) -> None:
-        """TERM, then KILL when the deadline (or ``within`` seconds) runs short."""
-        pid = self.mysqld_pid()
-        if pid is None:
-            return
-        from ocfpy import process
+    def _end_for_election(self, reason):
+        """End a promote that cannot succeed now but leaves nothing running
+        and this node ready for the election: it fails (Pacemaker restarts
+        the instance, whose start runs the election). Under on-fail=block --
+        which Pacemaker passes to the promote alone, as CRM_meta_on_fail --
+        a failure would block the instance until a manual cleanup: the
+        promote answers 0 instead, and the Promoted monitor that Pacemaker
+        runs right after reports mariadbd not running (7), a failure it recovers."""
+        self.clear_promotion()
+        if (self.invocation.meta.raw.get("on_fail") or "").lower() == "block":
+            self.log.warning("promote: %s; on-fail=block would leave the instance blocked: "
+                             "answering 0, the Promoted monitor reports mariadbd not running", reason)
+            self.set_exit_reason(reason)
+            return codes.SUCCESS
+        self.fail(codes.ERR_GENERIC, reason)
 
-        self.log.info("stopping mariadbd (pid %d)", pid)
-        if not process.terminate(pid, self.deadline if within is None else self.deadline.cap(within)):
-            self.fail(codes.ERR_GENERIC, f"mariadbd (pid {pid}) did not stop in time")
-        process.remove_pidfile(self.state_path("pid"))
+    def _unpromote(self, stop_within=None):
+        """mariadbd stopped (within ``stop_within`` s, then killed), no promotion,
+        the position detected, saved and published for the election."""
+        self._stop_mysqld(stop_within)
+        self._withdraw_primary()
+        self.attrs.delete("bootstrap")
+        self.clear_promotion()
+        state, no_grastate = self.mysqld.detect_position(self.deadline)
+        self._save_position(state, no_grastate)
+        self._publish(state, no_grastate)
 
-    # -- status ---------------------------------------------------------------------------------
-    def credentials(self):
-        """(user, password) for status queries; every value read from
-        check_passwd_file is masked in the logs before it is returned."""
-        if self._credentials is not None:
-            return self._credentials
-        user, password = self.check_user, self.check_passwd or ""
-        if self.check_passwd_file:
-            path = self.check_passwd_file
+    # -- monitor ----------------------------------------------------------------------------
+    def _monitor_stopped(self, promoted_role):
+        if promoted_role:
+            # a dead member must not look like a Primary Component to join, nor be promoted again
+            self._withdraw_primary()
+            self.clear_promotion()
+            self.set_exit_reason("mariadbd is not running")
+            return codes.NOT_RUNNING
+        saved = self._saved_position()
+        if saved is None:
+            return codes.NOT_RUNNING
+        if self.attrs.get("last-committed") is None:
+            if self.is_probe:
+                return codes.NOT_RUNNING      # e.g. Pacemaker restarted: start publishes again
+            self._publish(*saved)
+        self.arrange_promotion()
+        return codes.SUCCESS
+
+    def _status_with_grace(self):
+        """(status or None, healthy) after waiting out short non-Primary windows."""
+        grace = self.deadline.cap(min(MONITOR_GRACE, self.deadline.remaining() / 2))
+        st = None
+        bootstrapped = False
+        while True:
             try:
-                file_user, password = server.read_credentials(path, hide=self.log.hide)
-            except OSError as exc:
-                if exc.errno in (errno.EILSEQ, errno.EFBIG):
-                    self.fail(codes.ERR_CONFIGURED, f"check_passwd_file {path}: {exc.strerror} "
-                                                    "(a password file, or a [client] section)")
-                self.fail(codes.ERR_PERM, f"cannot read check_passwd_file {path}: "
-                                          f"{exc.strerror or exc}")
-            user = file_user or user
-        self.log.hide(password)
-        self._credentials = user, password
-        return self._credentials
+                st = self.status(timeout=min(5.0, max(0.5, grace.remaining())))
+            except server.MysqlError as exc:
+                self.log.info("status query failed: %s", exc)
+                st = None
+            if st is not None and server.is_healthy(st):
+                return st, True
+            if st is None and self.mysqld_pid() is None:
+                return None, False      # died: no point waiting out the grace period
+            if (st is not None and self.two_node_mode and not bootstrapped
+                    and not server.is_primary(st) and st.get("wsrep_cluster_size") == "1"):
+                bootstrapped = self._regain_primary()
+                continue
+            if grace.expired:
+                return st, False
+            grace.sleep(0.5)
 
-    def status(self, timeout=5.0):
-        """The server's wsrep status; OCFError(ERR_CONFIGURED) when access is denied."""
+    def _regain_primary(self) -> bool:
+        """two_node_mode: the peer is gone (Pacemaker fenced it); become Primary alone."""
         user, password = self.credentials()
+        self.log.warning("two_node_mode: alone and non-Primary, setting pc.bootstrap=YES")
         try:
-            return server.query_status(self.socket, user, password, timeout=timeout)
-        except server.CredentialsError:
-            self.fail(codes.ERR_CONFIGURED, f"check_user {user}: access denied (check "
-                                            "check_passwd_file / check_passwd)")
+            server.bootstrap_primary(self.socket, user, password, timeout=5)
+        except server.MysqlError as exc:
+            self.log.error("pc.bootstrap failed: %s", exc)
+        return True
 
-    @staticmethod
-    def _healthy(st) -> bool:
-        # a donor serves a state transfer: healthy, failing it would kill the transfer
-        return server.is_primary(st) and st.get("wsrep_local_state") in ("2", "4")
-
-    @staticmethod
-    def _describe(st) -> str:
-        return (f"wsrep_cluster_status={st.get('wsrep_cluster_status', '?')}, "
-                f"wsrep_local_state_comment={st.get('wsrep_local_state_comment', '?')}")
-
-    @staticmethod
-    def _tcp_open(member, timeout=1.0) -> bool:
-        import socket
-
-        try:
-            with socket.create_connection((member.host, member.effective_port), timeout=timeout):
-                return True
-        except (OSError, UnicodeError):     # idna refuses some names with UnicodeError
-            return False
-
+    # -- the election -----------------------------------------------------------------------
     def live_primaries(self, timeout=1.0) -> list:
         """Peers that publish ``-primary`` and whose gcomm port answers: a
         Primary Component that exists now, not a stale role."""
         found = []
         for node, member in zip(self.member_names, self.members):
-            if node != self.node and self.attrs.get("primary", node) and self._tcp_open(member, timeout):
+            if (node != self.node and self.attrs.get("primary", node)
+                    and server.port_open(member.host, member.effective_port, timeout)):
                 found.append(node)
         return found
 
@@ -651,262 +478,120 @@ itself) and the client_binary parameter (no client is run)."""
         if winner != self.node:
             self.clear_promotion()
 
-    # -- actions -----------------------------------------------------------------------------------
-    def start(self):
+    # -- derived values ---------------------------------------------------------------------
+    @property
+    def members(self) -> list:
+        return wsrep.parse_gcomm(self.wsrep_cluster_address)
+
+    @property
+    def host_map(self) -> dict:
+        return wsrep.parse_host_map(self.cluster_host_map or "")
+
+    @property
+    def member_names(self) -> list:
+        return wsrep.member_nodes(self.members, self.host_map)
+
+    # -- the cluster's attributes (``self.attrs``: <instance>-<what>) -----------------------
+    def _set_score(self, node, score=PROMOTION_SCORE):
+        from ocfpy.crm import CrmError
+
+        try:
+            self.crm.set_promotion(score, node=None if node == self.node else node)
+        except (CrmError, OSError) as exc:
+            self.log.warning("cannot set the promotion score of %s: %s", node, exc)
+
+    def _publish(self, state, no_grastate):
+        for what, value in (("last-committed", state.seqno), ("uuid", state.uuid),
+                            ("safe-to-bootstrap", 1 if state.safe_to_bootstrap else 0),
+                            ("no-grastate", "true" if no_grastate else "false")):
+            self.attrs.set(what, value)         # a failing tool fails the action
+        self.log.info("published position %s (safe_to_bootstrap %d)", state.position,
+                      1 if state.safe_to_bootstrap else 0)
+
+    def _clear_state(self):
+        from ocfpy.process import remove_pidfile
+
+        for what in ATTRS:
+            self.attrs.delete(what)
+        self.clear_promotion()
+        for suffix in ("state", "pid", "primary"):
+            remove_pidfile(self.state_path(suffix))
+
+    def _publish_primary(self, uuid: str, recheck: bool = False) -> None:
+        """Publish <rsc>-primary = ``uuid`` (what joiners look for). A note in
+        the run directory remembers the last publication, so that a healthy
+        monitor asks attrd (a crm tool run) only when the uuid changed or the
+        note is PRIMARY_RECHECK s old: the attribute vanishes only when this
+        node leaves the cluster, which fencing turns into a reboot (and an
+        empty run directory)."""
+        from ocfpy_agents.galera import notes
+
+        note = self.state_path("primary")
+        if not recheck and notes.primary_noted(note, uuid, PRIMARY_RECHECK):
+            return
+        if self.attrs.get("primary") == uuid or self.attrs.set("primary", uuid, required=False):
+            notes.note_primary(note, uuid)
+
+    def _withdraw_primary(self) -> None:
+        from ocfpy.files import remove_in_dir
+
+        remove_in_dir(self.state_path("primary"))
+        self.attrs.delete("primary")
+
+    # -- local state: position saved by start/demote, read by monitor and promote (.notes) --
+    def _save_position(self, state, no_grastate):
+        from ocfpy_agents.galera.notes import save_position
+
+        save_position(self.state_path("state"), state, no_grastate)
+
+    def _saved_position(self):
+        from ocfpy_agents.galera.notes import saved_position
+
+        return saved_position(self.state_path("state"))
+
+    # -- mariadbd (ocfpy_agents.galera.mysqld) and its files (.datadir) ---------------------
+    @property
+    def mysqld(self):
+        from ocfpy_agents.galera.mysqld import Mysqld
+
+        return Mysqld(binary=self.binary, config=self.config, datadir=self.datadir, user=self.user,
+                      pid=self.pid, socket=self.socket, log_file=self.log_file,
+                      pidfile=self.state_path("pid"), environ=self.invocation.environ, log=self.log)
+
+    def mysqld_pid(self):
+        """The pid of our running mariadbd, or None (see Mysqld.find_pid)."""
+        return self.mysqld.find_pid()
+
+    def _stop_mysqld(self, within=None) -> None:
+        """TERM, then KILL when the deadline (or ``within`` seconds) runs short."""
         pid = self.mysqld_pid()
         if pid is not None:
-            self.fail(codes.ERR_GENERIC, f"mariadbd is already running (pid {pid}) outside the "
-                                         "agent's control; stop it first")
-        self._prepare_dirs()
-        state, no_grastate = self.detect_position()
-        self._save_position(state, no_grastate)
-        self._publish(state, no_grastate)
-        self.arrange_promotion()
-        return codes.SUCCESS
+            self.mysqld.stop(pid, self.deadline if within is None else self.deadline.cap(within))
 
-    def stop(self):
-        self._stop_mysqld()
-        self._clear_state()
-        return codes.SUCCESS
+    def _prepare_dirs(self):
+        from ocfpy_agents.galera.datadir import prepare_dirs
 
-    def demote(self):
-        if self.mysqld_pid() is None and self.attrs.get("last-committed") is not None:
-            return codes.SUCCESS          # already unpromoted: stopped, position published
-        self._unpromote()
-        return codes.SUCCESS
+        prepare_dirs(self.datadir, self.user, self.group, (self.pid, self.socket))
+        if self.enable_creation and not os.path.isdir(os.path.join(self.datadir, "mysql")):
+            self.mysqld.install_db(self.deadline)
 
-    def _unpromote(self, stop_within=None):
-        """mariadbd stopped (within ``stop_within`` s, then killed), no promotion,
-        the position detected, saved and published for the election."""
-        self._stop_mysqld(stop_within)
-        self._withdraw_primary()
-        self.attrs.delete("bootstrap")
-        self.clear_promotion()
-        state, no_grastate = self.detect_position()
-        self._save_position(state, no_grastate)
-        self._publish(state, no_grastate)
+    # -- status -----------------------------------------------------------------------------
+    def credentials(self):
+        """(user, password) for status queries, read once (server.check_credentials:
+        every value read from check_passwd_file is masked in the logs)."""
+        if self._credentials is None:
+            self._credentials = server.check_credentials(self.check_user, self.check_passwd or "",
+                                                         self.check_passwd_file, hide=self.log.hide)
+        return self._credentials
 
-    def notify(self):
-        return codes.SUCCESS
-
-    def promote(self):
-        pid = self.mysqld_pid()
-        bootstrap = False
-        try:
-            if pid is None:
-                state = (self._saved_position() or self.detect_position())[0]
-                bootstrap = self._choose_promote_mode()
-                if bootstrap:
-                    self._mark_safe_to_bootstrap()
-                pid = self._start_mysqld(bootstrap, state)
-                watch = not bootstrap         # a live Primary Component was found: it is watched
-            else:                             # left running (a promote that timed out)
-                watch = bool(self.live_primaries(timeout=0.5))
-            st = self._wait_synced(pid, bootstrap, watch)
-        except NoPrimaryComponent as gave_up:
-            return self._end_for_election(str(gave_up))
-        self._after_promote(st, bootstrap)
-        return codes.SUCCESS
-
-    def _end_for_election(self, reason):
-        """End a promote that cannot succeed now but leaves nothing running
-        and this node ready for the election: it fails (Pacemaker restarts
-        the instance, whose start runs the election). Under on-fail=block --
-        which Pacemaker passes to the promote alone, as CRM_meta_on_fail --
-        a failure would block the instance until a manual cleanup: the
-        promote answers 0 instead, and the Promoted monitor that Pacemaker
-        runs right after reports mariadbd not running (7), a failure it recovers."""
-        self.clear_promotion()
-        if (self.invocation.meta.raw.get("on_fail") or "").lower() == "block":
-            self.log.warning("promote: %s; on-fail=block would leave the instance blocked: "
-                             "answering 0, the Promoted monitor reports mariadbd not running", reason)
-            self.set_exit_reason(reason)
-            return codes.SUCCESS
-        self.fail(codes.ERR_GENERIC, reason)
-
-    def _choose_promote_mode(self) -> bool:
-        """True: bootstrap a new Primary Component; False: join a live one."""
-        wait = self.deadline.cap(min(PROMOTE_WAIT, self.deadline.remaining() * 0.1))
-        why = ""
-        while True:
-            live = self.live_primaries()
-            if live:
-                self.log.info("joining the Primary Component of %s", ", ".join(live))
-                return False
-            winner, why = self.election()
-            if winner == self.node:
-                self.log.info("bootstrapping a new Primary Component (%s)", why)
-                return True
-            if wait.expired:
-                break
-            wait.sleep(1.0)
-        raise NoPrimaryComponent("no Primary Component to join and this node is not the "
-                                 f"bootstrap node ({why if winner is None else winner + ' is'})")
-
-    def _mark_safe_to_bootstrap(self):
-        """Set ``safe_to_bootstrap: 1`` in grastate.dat. The datadir belongs to
-        the mysql user: root neither reads nor writes through anything planted
-        there (a symlink, a hard link, a FIFO), and owner and mode go on the
-        new file's descriptor, never on a path (ocfpy.files.replace_file)."""
-        from ocfpy.files import replace_file
-
-        found = self._read_datadir_file("grastate.dat")
-        if found is None:
-            return
-        text, st = found
-        if wsrep.parse_grastate(text).safe_to_bootstrap:
-            return
-        path = os.path.join(self._datadir_real(), "grastate.dat")
-        try:
-            replace_file(path, wsrep.set_safe_to_bootstrap(text, True), uid=st.st_uid,
-                         gid=st.st_gid, mode=st.st_mode & 0o666)
-        except OSError as exc:
-            self.fail(codes.ERR_GENERIC, f"cannot set safe_to_bootstrap in {path}: "
-                                         f"{exc.strerror or exc}")
-        self.log.info("set safe_to_bootstrap: 1 in %s", path)
-
-    def _wait_synced(self, pid, bootstrap, watch):
-        """Poll until Primary and Synced; stop mariadbd and fail when it cannot be.
-
-        A join (``watch``) also watches the peers: when none is a live member of a
-        Primary Component (see live_primaries) for JOIN_LOST_AFTER seconds,
-        or mariadbd exits with none left, there is nothing left to join:
-        NoPrimaryComponent, with mariadbd stopped and the position published."""
-        import time
-
-        from ocfpy.deadline import Deadline
-        from ocfpy.process import alive, remove_pidfile
-
-        what = "bootstrapping" if bootstrap else "joining"
-        reserve = min(30.0, max(5.0, self.deadline.remaining() * 0.15))
-        wait = Deadline(self.deadline.end - reserve)
-        last = "no answer yet"
-        lost_since, next_check = None, 0.0
-        while True:
-            if not alive(pid):
-                remove_pidfile(self.state_path("pid"))
-                if watch and not self.live_primaries(timeout=0.5):
-                    self._unpromote()
-                    raise NoPrimaryComponent("mariadbd exited while joining and no Primary Component "
-                                             "is left: position published for a new election")
-                self.fail(codes.ERR_GENERIC, f"mariadbd exited while {what}"
-                                             + (f" (see {self.log_file})" if self.log_file else ""))
-            try:
-                st = self.status(timeout=min(2.0, max(0.5, wait.remaining())))
-            except server.MysqlError as exc:
-                last = str(exc)
-            else:
-                if server.is_synced(st):
-                    return st
-                last = self._describe(st)
-            now = time.monotonic()
-            if watch and now >= next_check:
-                next_check = now + 1.0
-                if self.live_primaries(timeout=0.5):
-                    lost_since = None
-                elif lost_since is None:
-                    lost_since = now
-                elif now - lost_since >= JOIN_LOST_AFTER:
-                    self.log.warning("joining: no peer has been a live member of a Primary Component "
-                                     "for %.0f s (%s); stopping mariadbd", now - lost_since, last)
-                    # a joiner neither serves nor commits anything, and one that cannot
-                    # reach its peers ignores TERM for ~30 s: KILL soon (InnoDB recovers)
-                    self._unpromote(stop_within=3.0)
-                    raise NoPrimaryComponent("the Primary Component being joined is gone (no peer "
-                                             "publishes primary with its gcomm port open): mariadbd "
-                                             "stopped, position published for a new election")
-            if wait.expired:
-                break
-            wait.sleep(0.5)
-        self._stop_mysqld()
-        self.fail(codes.ERR_GENERIC, f"not Primary and Synced before the promote timeout while "
-                                     f"{what} ({last})")
-
-    def _after_promote(self, st, bootstrap):
-        self._publish_primary(st.get("wsrep_cluster_state_uuid") or "yes", recheck=True)
-        for what in ("last-committed", "uuid", "safe-to-bootstrap", "no-grastate", "bootstrap"):
-            self.attrs.delete(what)
-        self._set_score(self.node)
-        if bootstrap:
-            for node in self.member_names:
-                if node != self.node:
-                    self._set_score(node)
-        self.log.info("promoted: %s, cluster size %s", self._describe(st), st.get("wsrep_cluster_size"))
-
-    def monitor(self):
-        pid = self.mysqld_pid()
-        role = (self.invocation.meta.raw.get("role") or "").lower()
-        promoted_role = role in ("promoted", "master")
-        if pid is None:
-            return self._monitor_stopped(promoted_role)
-        st, healthy = self._status_with_grace()
-        if st is None and self.mysqld_pid() is None:
-            return self._monitor_stopped(promoted_role)   # it died while we asked
-        if healthy:
-            self._publish_primary(st.get("wsrep_cluster_state_uuid") or "yes")
-            return codes.RUNNING_PROMOTED
-        self._withdraw_primary()
-        reason = ("mariadbd does not answer" if st is None else
-                  f"not a healthy member of the Primary Component ({self._describe(st)})")
-        self.set_exit_reason(reason)
-        return codes.FAILED_PROMOTED if promoted_role else codes.ERR_GENERIC
-
-    def _monitor_stopped(self, promoted_role):
-        if promoted_role:
-            # a dead member must not look like a Primary Component to join, nor be promoted again
-            self._withdraw_primary()
-            self.clear_promotion()
-            self.set_exit_reason("mariadbd is not running")
-            return codes.NOT_RUNNING
-        saved = self._saved_position()
-        if saved is None:
-            return codes.NOT_RUNNING
-        if self.attrs.get("last-committed") is None:
-            if self.is_probe:
-                return codes.NOT_RUNNING      # e.g. Pacemaker restarted: start publishes again
-            self._publish(*saved)
-        self.arrange_promotion()
-        return codes.SUCCESS
-
-    def _status_with_grace(self):
-        """(status or None, healthy) after waiting out short non-Primary windows."""
-        grace = self.deadline.cap(min(MONITOR_GRACE, self.deadline.remaining() / 2))
-        st = None
-        bootstrapped = False
-        while True:
-            try:
-                st = self.status(timeout=min(5.0, max(0.5, grace.remaining())))
-            except server.MysqlError as exc:
-                self.log.info("status query failed: %s", exc)
-                st = None
-            if st is not None and self._healthy(st):
-                return st, True
-            if st is None and self.mysqld_pid() is None:
-                return None, False      # died: no point waiting out the grace period
-            if (st is not None and self.two_node_mode and not bootstrapped
-                    and not server.is_primary(st) and st.get("wsrep_cluster_size") == "1"):
-                bootstrapped = self._regain_primary()
-                continue
-            if grace.expired:
-                return st, False
-            grace.sleep(0.5)
-
-    def _regain_primary(self) -> bool:
-        """two_node_mode: the peer is gone (Pacemaker fenced it); become Primary alone."""
-        import pymysql
-
+    def status(self, timeout=5.0):
+        """The server's wsrep status; OCFError(ERR_CONFIGURED) when access is denied."""
         user, password = self.credentials()
-        self.log.warning("two_node_mode: alone and non-Primary, setting pc.bootstrap=YES")
         try:
-            conn = server.connect(self.socket, user, password, timeout=5)
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'")
-            finally:
-                conn.close()
-        except (server.MysqlError, pymysql.err.MySQLError) as exc:
-            self.log.error("pc.bootstrap failed: %s", exc)
-        return True
+            return server.query_status(self.socket, user, password, timeout=timeout)
+        except server.CredentialsError:
+            self.fail(codes.ERR_CONFIGURED, f"check_user {user}: access denied (check "
+                                            "check_passwd_file / check_passwd)")
 
 
 main = Galera.main

@@ -1,19 +1,25 @@
 """What the galera agent and ``ocfpy clustercheck`` ask the server: the
 check credentials (:func:`read_credentials`: a my.cnf ``[client]`` section,
-the guide's /etc/sysconfig/clustercheck, or a file holding the password) and
-the wsrep status over the unix socket (:func:`query_status`; pymysql,
-imported only when a query is due).
+the guide's /etc/sysconfig/clustercheck, or a file holding the password;
+:func:`check_credentials`: the agent's check parameters), the wsrep status
+over the unix socket (:func:`query_status`; pymysql, imported only when a
+query is due) and what the agent reads in it (:func:`is_synced`,
+:func:`is_healthy`, :func:`describe`), a lone node's ``pc.bootstrap``
+(:func:`bootstrap_primary`), and whether a peer's gcomm port answers
+(:func:`port_open`).
 
 Example::
 
     user, password = read_credentials("/etc/mysql/ocfpy-check.cnf", hide=log.hide)
     status = query_status("/run/mysqld/mysqld.sock", user, password)
     is_primary(status) and is_synced(status)
+    describe(status)    # "wsrep_cluster_status=Primary, wsrep_local_state_comment=Synced"
 """
 
 import os
 
-__all__ = ["MysqlError", "CredentialsError", "UnreachableError", "read_credentials", "connect", "query_status", "is_primary", "is_synced"]
+__all__ = ["MysqlError", "CredentialsError", "UnreachableError", "read_credentials", "check_credentials",
+           "connect", "query_status", "bootstrap_primary", "port_open", "is_primary", "is_synced", "is_healthy", "describe"]
 
 
 class MysqlError(Exception):
@@ -83,6 +89,33 @@ def read_credentials(path: str, hide=None):
         hide(password)
         if user:
             hide(user)
+    return user, password
+
+
+def check_credentials(user: str, password: str, path=None, hide=None):
+    """``(user, password)`` of the galera agent's status queries: ``user`` and
+    ``password`` (check_user, check_passwd), or what the file ``path``
+    (check_passwd_file) holds, its user replacing ``user``. Every value read
+    and the password go through ``hide`` (the agent's ``log.hide``). A file
+    that cannot work raises OCFError: ERR_CONFIGURED when it cannot be a
+    password file, ERR_PERM when it cannot be read."""
+    if path:
+        import errno
+
+        from ocfpy import codes
+        from ocfpy.errors import OCFError
+
+        try:
+            file_user, password = read_credentials(path, hide=hide)
+        except OSError as exc:
+            if exc.errno in (errno.EILSEQ, errno.EFBIG):
+                raise OCFError(codes.ERR_CONFIGURED, f"check_passwd_file {path}: {exc.strerror} "
+                                                     "(a password file, or a [client] section)")
+            raise OCFError(codes.ERR_PERM, f"cannot read check_passwd_file {path}: "
+                                           f"{exc.strerror or exc}")
+        user = file_user or user
+    if hide is not None:
+        hide(password)
     return user, password
 
 
@@ -186,6 +219,33 @@ def query_status(socket_path: str, user: str, password: str = "", timeout: float
         conn.close()
 
 
+def bootstrap_primary(socket_path: str, user: str, password: str = "", timeout: float = 5.0) -> None:
+    """Make the server on ``socket_path`` a Primary Component on its own
+    (``pc.bootstrap=YES``). Raises MysqlError (its text: the error's)."""
+    import pymysql
+
+    try:
+        conn = connect(socket_path, user, password, timeout=timeout)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SET GLOBAL wsrep_provider_options='pc.bootstrap=YES'")
+        finally:
+            conn.close()
+    except pymysql.err.MySQLError as exc:
+        raise MysqlError(str(exc)) from None
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    """Something accepts TCP connections on ``host``:``port`` (e.g. a peer's gcomm port)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except (OSError, UnicodeError):     # idna refuses some names with UnicodeError
+        return False
+
+
 def is_primary(status: dict) -> bool:
     """The node belongs to the Primary Component."""
     return status.get("wsrep_cluster_status") == "Primary"
@@ -195,3 +255,15 @@ def is_synced(status: dict) -> bool:
     """Primary and Synced (wsrep_local_state 4): ready for clients and writes."""
     return is_primary(status) and status.get("wsrep_local_state") == "4" \
         and status.get("wsrep_ready", "ON") == "ON"
+
+
+def is_healthy(status: dict) -> bool:
+    """Primary and Synced or a donor: what a monitor accepts."""
+    # a donor serves a state transfer: healthy, failing it would kill the transfer
+    return is_primary(status) and status.get("wsrep_local_state") in ("2", "4")
+
+
+def describe(status: dict) -> str:
+    """The cluster status and local state, for a log line or an exit reason."""
+    return (f"wsrep_cluster_status={status.get('wsrep_cluster_status', '?')}, "
+            f"wsrep_local_state_comment={status.get('wsrep_local_state_comment', '?')}")

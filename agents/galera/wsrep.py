@@ -7,7 +7,9 @@ galera agent decides from what it read.
   :func:`parse_host_map` (``cluster_host_map``), :func:`member_of_node` and
   :func:`member_nodes` (exact node-name mapping: ``ctl1`` never matches
   ``ctl10``, ports are allowed everywhere);
-- the bootstrap election, :func:`elect`.
+- the bootstrap election, :func:`elect`;
+- the parameter types :class:`GcommAddress` and :class:`HostMap`, and
+  :func:`address_problem` (cluster_host_map against wsrep_cluster_address).
 
 The election, written once, computed by every node from the same published
 data, so every node names the same winner:
@@ -29,12 +31,15 @@ Example::
     elect([Candidate("ctl1", 5), Candidate("ctl2", 7), Candidate("ctl10", 7)])
     # -> ("ctl2", "highest seqno 7")
 
-Hot path: imported by the galera agent's monitor; only ``os`` at module level.
+Hot path: imported by the galera agent's monitor (and meta-data); only ``os``
+and ocfpy.parameters (which the agent imports anyway) at module level.
 """
 
 import os
 
-__all__ = ["GraState", "Member", "Candidate", "parse_grastate", "set_safe_to_bootstrap", "parse_recovered_position", "parse_gcomm", "parse_address", "parse_host_map", "address_matches", "member_of_node", "member_nodes", "elect", "LOCAL_STATES", "RECOVERED_MARK", "ZERO_UUID"]
+from ocfpy.parameters import String
+
+__all__ = ["GraState", "Member", "Candidate", "parse_grastate", "set_safe_to_bootstrap", "parse_recovered_position", "parse_gcomm", "parse_address", "parse_host_map", "address_matches", "member_of_node", "member_nodes", "address_problem", "GcommAddress", "HostMap", "elect", "LOCAL_STATES", "RECOVERED_MARK", "ZERO_UUID"]
 
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -280,6 +285,47 @@ def member_nodes(members: list, host_map: dict) -> list:
             raise ValueError(f"{member} is mapped from several nodes: {', '.join(owners)}")
         names.append(owners[0] if owners else member.host)
     return names
+
+
+def address_problem(members: list, host_map: dict):
+    """Why ``host_map`` (cluster_host_map) does not fit ``members``
+    (wsrep_cluster_address): the reason of a configuration error, or None.
+
+    >>> address_problem(parse_gcomm("gcomm://a,b"), parse_host_map("n1:c"))
+    'parameter cluster_host_map: n1:c is not in wsrep_cluster_address'
+    """
+    for node, addr in host_map.items():
+        if not any(address_matches(addr, m) for m in members):
+            return f"parameter cluster_host_map: {node}:{addr} is not in wsrep_cluster_address"
+    try:
+        nodes = member_nodes(members, host_map)
+    except ValueError as exc:
+        return f"parameter cluster_host_map: {exc}"
+    for node in nodes:
+        if nodes.count(node) > 1:
+            return (f"{nodes.count(node)} wsrep_cluster_address entries map to node {node} "
+                    "(name each in cluster_host_map as node:host:port)")
+    return None
+
+
+class GcommAddress(String):
+    """The ``wsrep_cluster_address`` parameter: ``gcomm://host[:port],...``
+    with at least one member."""
+
+    def parse(self, raw):
+        members = parse_gcomm(raw)
+        if not members:
+            raise ValueError("lists no member (gcomm:// alone is a bootstrap, not a cluster)")
+        return raw.strip()
+
+
+class HostMap(String):
+    """The ``cluster_host_map`` parameter: ``node:host[:port];node:host[:port]``
+    (``;``, ``,`` or spaces between entries)."""
+
+    def parse(self, raw):
+        parse_host_map(raw)
+        return raw.strip()
 
 
 # --- election ---------------------------------------------------------------------------

@@ -138,6 +138,18 @@ def test_a_child_run_as_a_user_gets_all_its_groups_and_none_of_roots():
     assert "0" not in out and str(user.pw_gid) in out
 
 
+def test_a_child_run_with_run_as_kwargs_gets_the_users_identity_and_only_the_given_environment():
+    if os.geteuid() != 0:
+        assert process.run_as_kwargs("nobody", {"PATH": "/bin"}) == {"env": {"PATH": "/bin"}}
+        return
+    import pwd
+    user = pwd.getpwnam("nobody")
+    out = subprocess.run(["sh", "-c", 'id -u; echo "$HOME $USER $LOGNAME $OCF_RESKEY_x"'],
+                         capture_output=True, text=True,
+                         **process.run_as_kwargs("nobody", {"PATH": "/bin:/usr/bin"})).stdout.split("\n")
+    assert out[:2] == [str(user.pw_uid), f"{user.pw_dir} nobody nobody "]
+
+
 def test_the_proc_reader_agrees_with_psutil_on_every_process_here():
     # the monitor path reads /proc itself (psutil costs ~30 ms to import);
     # psutil, used off that path, is the reference it is checked against

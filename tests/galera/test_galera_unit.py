@@ -1011,3 +1011,38 @@ def test_install_db_never_gets_a_datadir_it_would_split_or_glob_as_root(fake_bas
     assert res.rc == codes.ERR_CONFIGURED, res.stderr
     assert "cannot create a datadir whose path holds spaces" in _one_reason(res)
     assert not (datadir / "env.install").exists()
+
+
+# --- the family's helpers ---------------------------------------------------------------------------
+
+def test_a_saved_position_reads_back_and_a_garbled_one_reads_as_none(tmp_path):
+    from ocfpy_agents.galera import notes
+
+    path = str(tmp_path / "g.state")
+    notes.save_position(path, wsrep.GraState("u-1", 42, True), False)
+    assert notes.saved_position(path) == (wsrep.GraState("u-1", 42, True), False)
+    Path(path).write_text("u-1 lots 1 0\n")
+    assert notes.saved_position(path) is None
+
+
+def test_a_primary_note_is_fresh_for_its_uuid_only_and_until_it_is_old(tmp_path):
+    from ocfpy_agents.galera import notes
+
+    path = str(tmp_path / "g.primary")
+    assert not notes.primary_noted(path, "u-1", 60.0)
+    notes.note_primary(path, "u-1")
+    assert Path(path).read_text().split()[0] == "u-1"
+    Path(path).write_text(f"u-1 {time.time() - 5:.0f}\n")     # whole seconds: may round up
+    assert notes.primary_noted(path, "u-1", 60.0)
+    assert not notes.primary_noted(path, "u-2", 60.0)
+    Path(path).write_text(f"u-1 {time.time() - 120:.0f}\n")
+    assert not notes.primary_noted(path, "u-1", 60.0)
+
+
+def test_a_gcomm_port_answers_only_while_something_listens():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert server.port_open("127.0.0.1", port, timeout=1.0)
+    assert not server.port_open("127.0.0.1", port, timeout=1.0)
