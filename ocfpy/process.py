@@ -29,7 +29,8 @@ __all__ = ["Identity", "owner", "argv_of", "read_pidfile", "write_pidfile", "rem
            "find_pid", "find", "CHILD_KEEP", "CHILD_KEEP_PREFIXES", "CRM_KEEP",
            "CRM_KEEP_PREFIXES", "DEFAULT_PATH", "child_environ", "crm_environ", "user_groups",
            "as_user_kwargs", "run_as_kwargs", "start_daemon", "ProcStat", "read_stat", "alive", "start_time",
-           "descendants", "fork_detached", "signal_if_same", "start_detached", "stop_detached",
+           "descendants", "fork_detached", "signal_if_same", "live_processes", "start_detached",
+           "stop_detached",
            "terminate", "stop", "RECORD_MAGIC",
            "boot_id", "ProcessRecord"]
 
@@ -348,6 +349,28 @@ def read_stat(pid: int):
         return ProcStat(int(pid), fields[0].decode("ascii", "replace"), int(fields[1]), int(fields[19]))
     except (OSError, IndexError, ValueError):
         return None
+
+
+def live_processes(contains: str | None = None) -> list:
+    """(pid, argv, :class:`ProcStat`) of every live process (zombies left
+    out) with ``contains`` inside one of its arguments (every process without
+    it); /proc only, for scans outside the monitor path that want no psutil.
+
+    >>> any(pid == os.getpid() for pid, _argv, _st in live_processes())
+    True
+    """
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        pid = int(name)
+        argv = argv_of(pid)
+        if argv is None or (contains is not None and not any(contains in a for a in argv)):
+            continue
+        st = read_stat(pid)
+        if st is not None and st.state not in ("Z", "X"):
+            found.append((pid, argv, st))
+    return found
 
 
 def alive(pid: int) -> bool:

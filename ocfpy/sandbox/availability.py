@@ -615,19 +615,14 @@ class DemoBed:
 
     def api_pids(self, service: str, node: str) -> list:
         """Pids of ``service``'s uWSGI processes in ``node``."""
-        holder = self.c.holder_pids[NODES.index(node)]
-        netns = os.readlink(f"/proc/{holder}/ns/net")
-        ini = f"{SERVICES[service].name}-uwsgi.ini".encode()
+        from ocfpy.process import live_processes
+
+        netns = os.readlink(f"/proc/{self.c.holder_pids[NODES.index(node)]}/ns/net")
         pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
+        for pid, _argv, _st in live_processes(f"{SERVICES[service].name}-uwsgi.ini"):
             try:
-                if os.readlink(f"/proc/{entry}/ns/net") != netns:
-                    continue
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    if ini in fh.read():
-                        pids.append(int(entry))
+                if os.readlink(f"/proc/{pid}/ns/net") == netns:
+                    pids.append(pid)
             except OSError:
                 continue
         return pids

@@ -315,18 +315,38 @@ def script_text(python: str | None = None) -> str:
             "sys.exit(main())\n")
 
 
+def _serves_another_installation(current: str, wanted: str) -> bool:
+    """Whether the installed agent (text ``current``) belongs to another ocfpy
+    installation that still exists (its interpreter and its ocfpy): the
+    clusters that installation runs fence through it, so it stays; an agent
+    whose installation is gone is replaced."""
+    lines, ours = current.splitlines(), wanted.splitlines()
+    if len(lines) < 4 or not lines[0].startswith("#!") or MARKER not in lines[1]:
+        return False
+    interpreter = lines[0][2:].split()[0] if lines[0][2:].split() else ""
+    if lines[0] == ours[0] and lines[3] == ours[3]:
+        return False                     # ours, older: update it
+    prefix = "sys.path[:0] = ["
+    tree = lines[3][len(prefix):].strip("]'\"") if lines[3].startswith(prefix) else ""
+    return os.access(interpreter, os.X_OK) and os.path.isfile(
+        os.path.join(tree, "ocfpy", "sandbox", "fence.py"))
+
+
 def install_agent(path: str | os.PathLike = AGENT_PATH, python: str | None = None):
     """Write the agent's executable (atomically; untouched when already
-    current); returns its path (a :class:`pathlib.Path`)."""
+    current, and when another ocfpy installation that still exists wrote it:
+    its running clusters fence through it); returns its path (a
+    :class:`pathlib.Path`)."""
     from pathlib import Path
 
     path = Path(path)
     text = script_text(python)
     try:
-        if path.read_text() == text:
-            return path
+        current = path.read_text()
     except OSError:
-        pass
+        current = ""
+    if current == text or _serves_another_installation(current, text):
+        return path
     tmp = path.with_name(f".{path.name}.tmp{int(os.getpid())}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755)
     try:

@@ -301,3 +301,22 @@ def test_a_malformed_or_stale_note_signals_nobody(tmp_path, text):
     note = tmp_path / "helper"
     note.write_text(text)
     assert process.stop_detached(str(note)) is False
+
+
+def test_live_processes_finds_a_child_by_an_argument_and_leaves_a_zombie_out():
+    from ocfpy.process import live_processes
+
+    marker = f"ocfpy-test-scan-{uuid.uuid4().hex}"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
+    zombie = subprocess.Popen([sys.executable, "-c", "pass", marker + "-z"])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and proc_state(zombie.pid) != "Z":
+            time.sleep(0.02)
+        found = {pid: argv for pid, argv, _st in live_processes(marker)}
+        assert (sleeper.pid in found, zombie.pid in found, found.get(sleeper.pid, [""])[-1]) == (
+            True, False, marker)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        zombie.wait()

@@ -172,20 +172,11 @@ class Bed:
 
     def processes(self) -> list:
         """Pids of live processes with this bed's master socket on their command line."""
-        out = []
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/cmdline", "rb") as fh:
-                    args = fh.read().decode(errors="replace").split("\0")
-                with open(f"/proc/{name}/stat") as fh:
-                    state = fh.read().rpartition(")")[2].split()[0]
-            except OSError:
-                continue
-            if state not in ("Z", "X") and any(a.startswith(str(self.socket) + ",") for a in args):
-                out.append(int(name))
-        return out
+        from ocfpy.process import live_processes
+
+        prefix = str(self.socket) + ","
+        return [pid for pid, argv, _st in live_processes(prefix)
+                if any(a.startswith(prefix) for a in argv)]
 
     def wait_gone(self, timeout=10.0) -> bool:
         end = time.monotonic() + timeout

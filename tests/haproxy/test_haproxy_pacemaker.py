@@ -15,19 +15,10 @@ pytestmark = [pytest.mark.real_cluster]
 
 def masters(conffile) -> list:
     """Host pids of live HAProxy masters running ``conffile`` (workers have the master as parent)."""
-    found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as fh:
-                args = fh.read().decode(errors="replace").split("\0")
-            with open(f"/proc/{name}/stat") as fh:
-                fields = fh.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if fields[0] not in ("Z", "X") and "-W" in args and str(conffile) in args:
-            found[int(name)] = int(fields[1])
+    from ocfpy.process import live_processes
+
+    found = {pid: st.ppid for pid, argv, st in live_processes(str(conffile))
+             if "-W" in argv and str(conffile) in argv}
     return sorted(p for p, parent in found.items() if parent not in found)
 
 

@@ -124,6 +124,25 @@ def test_agent_options_and_errors():
     assert res.returncode == 0, res.stderr
 
 
+def test_the_agent_of_another_installation_that_still_exists_is_left_for_its_clusters(tmp_path):
+    other_tree = tmp_path / "other"
+    (other_tree / "ocfpy" / "sandbox").mkdir(parents=True)
+    (other_tree / "ocfpy" / "sandbox" / "fence.py").write_text("")
+    path = tmp_path / "fence_ocfpy_sandbox"
+    theirs = fence.script_text(python=sys.executable).replace(
+        repr(str(Path(fence.__file__).resolve().parents[2])), repr(str(other_tree)))
+    path.write_text(theirs)
+    fence.install_agent(path)
+    assert path.read_text() == theirs
+
+
+def test_the_agent_of_an_installation_that_is_gone_is_replaced(tmp_path):
+    path = tmp_path / "fence_ocfpy_sandbox"
+    path.write_text(fence.script_text(python=str(tmp_path / "deleted-venv" / "python3")))
+    fence.install_agent(path)
+    assert path.read_text() == fence.script_text()
+
+
 # ------------------------------------------------- fixtures run fenced
 @pytest.mark.real_cluster
 @pytest.mark.parametrize("fixture", ["real_cluster", "real_cluster3"])
