@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from ocfpy.process import live_processes
+
 __all__ = ["OpenStackLab", "LabError", "Service", "SERVICES", "SPARE_KEYSTONE", "SERVICE_USER",
            "VENV_NAME",
            "venv_path", "missing_requirements", "ensure_service_user", "free_ports",
@@ -284,15 +286,6 @@ def http_request(method: str, url: str, body: object = None, headers: Mapping[st
     return status, {k.lower(): v for k, v in rh.items()}, doc
 
 
-def _proc_state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    return data[data.rfind(")") + 2:].split()[0]
-
-
 def pids_running(needle: str) -> list[int]:
     """Pids of live (non-zombie) processes with ``needle`` as one argument of
     their command line; looks into every namespace (a Pacemaker node too).
@@ -301,19 +294,7 @@ def pids_running(needle: str) -> list[int]:
 
         pids_running(str(lab.service("keystone").ini))   # [12345] when it runs
     """
-    found = []
-    want = needle.encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                args = fh.read().split(b"\0")
-        except OSError:
-            continue
-        if want in args and _proc_state(int(entry)) not in (None, "Z", "X", "x"):
-            found.append(int(entry))
-    return sorted(found)
+    return sorted(pid for pid, argv, _st in live_processes(needle) if needle in argv)
 
 
 def ini_text(sections: Mapping[str, Mapping[str, object]],

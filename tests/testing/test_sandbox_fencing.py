@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from ocfpy.process import start_time
 from ocfpy.sandbox import fence
 from ocfpy.sandbox.cluster import FENCE_DEVICE, process_alive, missing_requirements
 from test_real_cluster import _assert_nothing_left, _facts_from_state, _host_snapshot, _ocfpy
@@ -51,9 +52,7 @@ def _procs_of(netns: int) -> list:
     """(pid, start time) of every process in ``netns``: a namespace's inode
     number is reused at once after it is freed (a rebooted node's new
     namespace often gets the old number), pids with their start time are not."""
-    from ocfpy.sandbox.cluster import _proc_stat
-
-    return [(pid, (_proc_stat(pid) or ("", 0))[1]) for pid in _node_pids(netns)]
+    return [(pid, start_time(pid) or 0) for pid in _node_pids(netns)]
 
 
 def _any_alive(procs: list) -> list:
@@ -117,7 +116,7 @@ def test_agent_options_and_errors():
     res = _agent("action=explode\ncluster_dir=/x\nhost_pid=1\n")
     assert res.returncode == 1 and "unsupported action" in res.stderr
     # a host anchor that is gone (wrong start time): monitor fails
-    start = fence._start_time(os.getpid())
+    start = start_time(os.getpid())
     res = _agent("action=monitor\ncluster_dir=/x\nhost_pid=%d:%d\n" % (os.getpid(), start + 1))
     assert res.returncode == 1 and "gone" in res.stderr
     res = _agent("action=monitor\ncluster_dir=/x\nhost_pid=%d:%d\n" % (os.getpid(), start))
