@@ -72,6 +72,8 @@ from ocfpy.sandbox import mariadb
 from ocfpy.sandbox.client import CLIENT_IP, ClientNamespace, stop_child
 from ocfpy.sandbox.cluster import SUBNET, Cluster, missing_requirements
 
+from labs.chaos_load import close_quietly
+
 __all__ = ["AGENTS", "SCENARIOS", "VIP", "CLIENT_IP", "Bed", "ClientNamespace", "Load",
            "GaleraSampler", "Result", "run_scenario", "unavailable"]
 
@@ -259,11 +261,7 @@ class GaleraSampler:
                                 % ",".join("'%s'" % k for k in _WSREP_KEYS))
                     st = {k: v for k, v in cur.fetchall()}
             except Exception:  # noqa: BLE001 - not answering is a state too
-                if conn is not None:
-                    try:
-                        conn.close()
-                    except Exception:  # noqa: BLE001
-                        pass
+                close_quietly(conn)
                 conn = None
             now = time.monotonic()
             key = None if st is None else (st.get("wsrep_cluster_status"),
