@@ -211,12 +211,8 @@ def get(port: int, timeout: float = 2.0) -> bytes:
     """One HTTP/1.0 request on a new connection; the body (raises OSError)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        with s.makefile("rb") as answer:
+            data = answer.read()
     head, _, body = data.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.") or head.split()[1] != b"200":
         raise OSError(f"bad answer: {head[:60]!r}")
@@ -229,9 +225,5 @@ def show_proc(sock) -> str:
         s.connect(str(sock))
         s.sendall(b"show proc\n")
         s.shutdown(socket.SHUT_WR)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data.decode()
-            data += chunk
+        with s.makefile("rb") as answer:
+            return answer.read().decode()
