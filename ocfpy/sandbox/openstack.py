@@ -816,34 +816,30 @@ class OpenStackLab:
     def _write_keystone_uwsgi(self, svc: Service) -> None:
         self._write_uwsgi(svc, env=keystone_env(svc.config, svc.disable_file))
 
-    def _write_glance(self, svc: Service) -> None:
-        d = svc.dir
-        for sub in GLANCE_DIRS[:4]:
-            (d / sub).mkdir(exist_ok=True)
+    def _write_api(self, svc: Service, dirs: Sequence[str], sections: Callable[..., dict],
+                   db_url: str, **uwsgi) -> None:
+        """An API service behind Keystone (Glance, Cinder, Manila): its
+        directories, api-paste.ini, its configuration (``sections`` of the
+        database, the data directory, the Keystone client, the paste file) and
+        its uWSGI ini (``uwsgi``: :meth:`_write_uwsgi`'s env or pyargv)."""
+        for sub in dirs:
+            (svc.dir / sub).mkdir(exist_ok=True)
         self._write_paste(svc)
-        svc.config.write_text(ini_text(glance_sections(
-            f"sqlite:///{d / 'glance.db'}", d, self._authtoken(svc), svc.paste,
-            log_file=svc.log_file)))
-        self._write_uwsgi(svc, env={"OS_GLANCE_CONFIG_DIR": str(d)})
+        svc.config.write_text(ini_text(sections(
+            db_url, svc.dir, self._authtoken(svc), svc.paste, log_file=svc.log_file)))
+        self._write_uwsgi(svc, **uwsgi)
+
+    def _write_glance(self, svc: Service) -> None:
+        self._write_api(svc, GLANCE_DIRS[:4], glance_sections, f"sqlite:///{svc.dir / 'glance.db'}",
+                        env={"OS_GLANCE_CONFIG_DIR": str(svc.dir)})
 
     def _write_cinder(self, svc: Service) -> None:
-        d = svc.dir
-        for sub in CINDER_DIRS:
-            (d / sub).mkdir(exist_ok=True)
-        self._write_paste(svc)
-        svc.config.write_text(ini_text(cinder_sections(
-            f"sqlite:///{d / 'cinder.db'}", d, self._authtoken(svc), svc.paste,
-            log_file=svc.log_file)))
-        self._write_uwsgi(svc, pyargv=f"--config-file {svc.config}")
+        self._write_api(svc, CINDER_DIRS, cinder_sections, f"sqlite:///{svc.dir / 'cinder.db'}",
+                        pyargv=f"--config-file {svc.config}")
 
     def _write_manila(self, svc: Service) -> None:
-        d = svc.dir
-        for sub in MANILA_DIRS:
-            (d / sub).mkdir(exist_ok=True)
-        self._write_paste(svc)
-        svc.config.write_text(ini_text(manila_sections(
-            self.manila_db_url, d, self._authtoken(svc), svc.paste, log_file=svc.log_file)))
-        self._write_uwsgi(svc, pyargv=f"--config-file {svc.config}")
+        self._write_api(svc, MANILA_DIRS, manila_sections, self.manila_db_url,
+                        pyargv=f"--config-file {svc.config}")
 
     # -------------------------------------------------------------- manage
     def _bin(self, name: str) -> str:
