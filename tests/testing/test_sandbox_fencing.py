@@ -24,8 +24,9 @@ import pytest
 
 from ocfpy.process import start_time
 from ocfpy.sandbox import fence
-from ocfpy.sandbox.cluster import FENCE_DEVICE, process_alive, missing_requirements
-from test_real_cluster import _assert_nothing_left, _facts_from_state, _host_snapshot, _ocfpy
+from ocfpy.sandbox.cluster import FENCE_DEVICE, process_alive
+from test_real_cluster import (_assert_nothing_left, _facts_from_state, _host_snapshot, _ocfpy,
+                               require_cluster, sandbox_env)
 
 AGENT = "fence_ocfpy_sandbox"
 
@@ -261,10 +262,8 @@ def test_one_node_cluster_fences_itself_with_a_power_cycle(real_cluster_clean):
 
 # ----------------------------------------------------------- sandbox
 def test_sandbox_power_and_fence_commands(tmp_path):
-    reason = missing_requirements()
-    if reason:
-        pytest.skip(reason)
-    env = dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
+    require_cluster()
+    env = sandbox_env(tmp_path)
     before = _host_snapshot()
     up = _ocfpy("sandbox", "up", "--nodes", "3", env=env)
     assert up.returncode == 0, up.stdout + up.stderr
