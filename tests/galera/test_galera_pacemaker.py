@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from ocfpy.deadline import Deadline
+from ocfpy.process import alive
+
 from galera_bed import Writer
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.netns]
@@ -116,15 +119,8 @@ def galera_nodes(real_cluster3_clean):
 
 
 def _wait_gone(pid, timeout) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().rpartition(")")[2].split()[0] in ("Z", "X"):
-                    return
-        except OSError:
-            return
-        time.sleep(0.05)
+    """Until ``pid`` has exited (a zombie counts), ``timeout`` seconds at most."""
+    Deadline.after(timeout).wait_for(lambda: not alive(pid), interval=0.05, max_interval=0.05)
 
 
 def promoted(c, mon) -> list:
