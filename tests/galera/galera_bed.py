@@ -17,6 +17,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ocfpy.deadline import Deadline
+from ocfpy.process import alive
 from ocfpy.sandbox import mariadb
 from ocfpy.testing.driver import Driver
 from ocfpy.testing.fake import FakeCluster
@@ -144,12 +146,7 @@ class GaleraBed:
                 return
             raise AssertionError(f"{node}: no mariadbd running")
         os.kill(pid, signal.SIGKILL)
-        end = time.monotonic() + 10
-        while time.monotonic() < end and os.path.exists(f"/proc/{pid}"):
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().rpartition(")")[2].split()[0] in ("Z", "X"):
-                    break
-            time.sleep(0.05)
+        Deadline.after(10).wait_for(lambda: not alive(pid), interval=0.05, max_interval=0.05)
 
     def wait_cluster_size(self, node: str, size: int, timeout: float = 30) -> dict:
         """Wait until ``node`` is Primary with ``size`` members (e.g. a killed peer evicted)."""
