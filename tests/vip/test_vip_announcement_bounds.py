@@ -9,7 +9,6 @@ before it and the background announcer ends there. The namespace tests run
 in ocfsec-vip* namespaces (10.231.0.0/24) and listen on the client.
 """
 
-import io
 import time
 import xml.etree.ElementTree as ET
 
@@ -20,12 +19,7 @@ from ocfpy.process import alive
 from ocfpy_agents.vip import announce
 from ocfpy_agents.vip.agent import Vip
 
-
-def run(action, **params):
-    env = {f"OCF_RESKEY_{k}": v for k, v in params.items()}
-    err = io.StringIO()
-    rc = Vip.run(["vip", action], environ=env, stdout=io.StringIO(), stderr=err)
-    return rc, [l for l in err.getvalue().splitlines() if l.startswith("ocf-exit-reason:")]
+from vip_calls import run
 
 
 # -- bounds ----------------------------------------------------------------------------
