@@ -26,9 +26,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Tuple
 
-from lxml import etree
-
-from ocfpy.cib.canonical import canonical_form
+from ocfpy.cib.canonical import canonical_form, configuration_of
 from ocfpy.cib.model import Config
 from ocfpy.cib.read import nvpairs
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, to_configuration
@@ -165,15 +163,6 @@ def _detail(a, b) -> Optional[str]:
     return "; ".join(bits) or None
 
 
-def _conf(xml) -> etree._Element:
-    if isinstance(xml, (str, bytes)):
-        xml = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    conf = xml if xml.tag == "configuration" else xml.find("configuration")
-    if conf is None:
-        raise ValueError("no <configuration> element")
-    return conf
-
-
 def _values(conf) -> Dict[Tuple[str, str], str]:
     out: Dict[Tuple[str, str], str] = {}
     for section, kind in (("crm_config", "property"), ("rsc_defaults", "rsc_default"),
@@ -201,7 +190,7 @@ def _resource_kind(el) -> str:
 def diff_configurations(old, new) -> List[Change]:
     """Changes that turn configuration ``old`` into ``new`` (CIB XML text or
     elements, whole ``<cib>`` or ``<configuration>``); [] when they mean the same."""
-    a, b = _conf(old), _conf(new)
+    a, b = configuration_of(old), configuration_of(new)
     out: List[Change] = []
 
     va, vb = _values(a), _values(b)

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Union
 
 from lxml import etree
 
+from ocfpy.cib.canonical import configuration_of
 from ocfpy.cib.model import (
     Clone, Colocation, ColocationSet, Config, Expression, FencingDevice, FencingLevel,
     Group, Location, Node, Op, Order, OrderSet, Primitive, ResourceSet, Rule,
@@ -168,11 +169,7 @@ def read_cib(xml: Union[str, bytes, etree._Element], strict: bool = True,
     described in ``skipped`` (a list the caller passes). ``all_nodes`` keeps
     nodes without attributes too (import does: the CIB lists them).
     """
-    if isinstance(xml, (str, bytes)):
-        xml = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    conf = xml if xml.tag == "configuration" else xml.find("configuration")
-    if conf is None:
-        raise ValueError("no <configuration> element: not a CIB")
+    conf = configuration_of(xml)
     rd = _Reader(strict, skipped)
     cfg = Config()
     cfg.properties.update(nvpairs(conf, "crm_config/cluster_property_set"))
