@@ -18,7 +18,7 @@ from typing import Tuple, Union
 from lxml import etree
 
 # elements whose id is a name users refer to; all other ids are ignored
-__all__ = ["Canon", "canonical", "canonical_form", "explain_difference"]
+__all__ = ["Canon", "canonical", "canonical_form", "explain_difference", "configuration_of"]
 
 _KEEP_ID = {"primitive", "group", "clone", "master", "bundle", "resource_ref", "node"}
 _NVSETS = {"instance_attributes", "meta_attributes", "utilization", "cluster_property_set"}
@@ -88,13 +88,20 @@ def canonical_form(el) -> Canon:
     return (tag, attrs, tuple(nv), tuple(other))
 
 
-def canonical(xml: Union[str, bytes, etree._Element]) -> Canon:
-    """Canonical form of the ``<configuration>`` of a CIB (or of the element)."""
+def configuration_of(xml: Union[str, bytes, etree._Element]) -> etree._Element:
+    """The ``<configuration>`` element of a CIB (text or element; a
+    ``<configuration>`` itself is returned as is); ValueError without one."""
     if isinstance(xml, (str, bytes)):
         xml = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
     conf = xml if xml.tag == "configuration" else xml.find("configuration")
     if conf is None:
-        raise ValueError("no <configuration> element")
+        raise ValueError("no <configuration> element: not a CIB")
+    return conf
+
+
+def canonical(xml: Union[str, bytes, etree._Element]) -> Canon:
+    """Canonical form of the ``<configuration>`` of a CIB (or of the element)."""
+    conf = configuration_of(xml)
     sections = []
     for sec in conf:
         if not isinstance(sec.tag, str):

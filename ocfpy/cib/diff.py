@@ -26,10 +26,9 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Dict, List, Optional, Tuple
 
-from lxml import etree
-
-from ocfpy.cib.canonical import canonical_form
+from ocfpy.cib.canonical import canonical_form, configuration_of
 from ocfpy.cib.model import Config
+from ocfpy.cib.read import nvpairs
 from ocfpy.cib.render_xml import DEFAULT_SCHEMA, to_configuration
 
 __all__ = ["Change", "is_secret_name", "diff_configurations", "diff_configs"]
@@ -77,14 +76,6 @@ def _show(name: str, value: Optional[str]) -> str:
     return repr(value)
 
 
-def _nvpairs(el, tag) -> Dict[str, str]:
-    out: Dict[str, str] = {}
-    for s in el.findall(tag):
-        for p in s.findall("nvpair"):
-            out[p.get("name")] = p.get("value", "")
-    return out
-
-
 def _op_key(op) -> str:
     role = op.get("role")
     key = f"op {op.get('name')} {op.get('interval', '0')}"
@@ -93,8 +84,8 @@ def _op_key(op) -> str:
 
 def _op_value(op) -> str:
     attrs = {k: v for k, v in op.attrib.items() if k not in ("id", "name", "interval", "role")}
-    attrs.update({k: v for k, v in _nvpairs(op, "instance_attributes").items()})
-    attrs.update({f"meta {k}": v for k, v in _nvpairs(op, "meta_attributes").items()})
+    attrs.update({k: v for k, v in nvpairs(op, "instance_attributes").items()})
+    attrs.update({f"meta {k}": v for k, v in nvpairs(op, "meta_attributes").items()})
     return " ".join(f"{k}={v}" for k, v in sorted(attrs.items())) or "(defaults)"
 
 
@@ -107,19 +98,19 @@ def _flatten(el, prefix: str = "") -> Dict[str, Tuple[str, str]]:
         out[prefix + "agent"] = ("agent", agent)
         for kind, label in (("instance_attributes", "param"), ("meta_attributes", "meta"),
                             ("utilization", "utilization")):
-            for k, v in _nvpairs(el, kind).items():
+            for k, v in nvpairs(el, kind).items():
                 out[f"{prefix}{label} {k}"] = (k, v)
         for op in el.findall("operations/op"):
             out[prefix + _op_key(op)] = ("op", _op_value(op))
     elif tag == "group":
         out[prefix + "members"] = ("members", " ".join(p.get("id") for p in el.findall("primitive")))
-        for k, v in _nvpairs(el, "meta_attributes").items():
+        for k, v in nvpairs(el, "meta_attributes").items():
             out[f"{prefix}meta {k}"] = (k, v)
         for p in el.findall("primitive"):
             out.update(_flatten(p, f"{prefix}{p.get('id')}: "))
     elif tag in ("clone", "master"):
         out[prefix + "kind"] = ("kind", "promotable clone" if tag == "master" else "clone")
-        for k, v in _nvpairs(el, "meta_attributes").items():
+        for k, v in nvpairs(el, "meta_attributes").items():
             out[f"{prefix}meta {k}"] = (k, v)
         for child in el:
             if child.tag in ("primitive", "group"):
@@ -172,15 +163,6 @@ def _detail(a, b) -> Optional[str]:
     return "; ".join(bits) or None
 
 
-def _conf(xml) -> etree._Element:
-    if isinstance(xml, (str, bytes)):
-        xml = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    conf = xml if xml.tag == "configuration" else xml.find("configuration")
-    if conf is None:
-        raise ValueError("no <configuration> element")
-    return conf
-
-
 def _values(conf) -> Dict[Tuple[str, str], str]:
     out: Dict[Tuple[str, str], str] = {}
     for section, kind in (("crm_config", "property"), ("rsc_defaults", "rsc_default"),
@@ -191,7 +173,7 @@ def _values(conf) -> Dict[Tuple[str, str], str]:
         uname = n.get("uname") or n.get("id")
         for tag, kind in (("instance_attributes", "node-attribute"),
                           ("utilization", "node-utilization")):
-            for k, v in _nvpairs(n, tag).items():
+            for k, v in nvpairs(n, tag).items():
                 out[(kind, f"{uname} {k}")] = v
     for lv in conf.findall("fencing-topology/fencing-level"):
         target = lv.get("target") or lv.get("target-pattern") or \
@@ -208,7 +190,7 @@ def _resource_kind(el) -> str:
 def diff_configurations(old, new) -> List[Change]:
     """Changes that turn configuration ``old`` into ``new`` (CIB XML text or
     elements, whole ``<cib>`` or ``<configuration>``); [] when they mean the same."""
-    a, b = _conf(old), _conf(new)
+    a, b = configuration_of(old), configuration_of(new)
     out: List[Change] = []
 
     va, vb = _values(a), _values(b)

@@ -18,23 +18,37 @@ from typing import Dict, List, Optional, Union
 
 from lxml import etree
 
+from ocfpy.cib.canonical import configuration_of
 from ocfpy.cib.model import (
     Clone, Colocation, ColocationSet, Config, Expression, FencingDevice, FencingLevel,
     Group, Location, Node, Op, Order, OrderSet, Primitive, ResourceSet, Rule,
 )
 
-__all__ = ["read_cib"]
+__all__ = ["read_cib", "nvpairs"]
 
 
 _OP_STD = {"id", "name", "interval", "timeout", "role", "on-fail"}
 
 
-def _nv(el, tag) -> Dict[str, str]:
+def nvpairs(el, tag) -> Dict[str, str]:
+    """The nvpairs of every ``tag`` set under ``el`` (``instance_attributes``,
+    ``meta_attributes``, a path such as ``crm_config/cluster_property_set``)
+    as one dict: a later set's pair wins, a pair without a value reads "".
+    Rules on the sets are not looked at."""
     out: Dict[str, str] = {}
     for s in el.findall(tag):
         for p in s.findall("nvpair"):
             out[p.get("name")] = p.get("value", "")
     return out
+
+
+def _read_children(section, read) -> list:
+    """What ``read`` makes of each element child of ``section`` (comments
+    skipped, and what it returns None for)."""
+    if section is None:
+        return []
+    made = (read(el) for el in section if isinstance(el.tag, str))
+    return [x for x in made if x is not None]
 
 
 def _tri(v):
@@ -56,7 +70,7 @@ class _Reader:
         for s in el.findall(tag):
             if s.find("rule") is not None:
                 self.unsupported(f"{tag} {s.get('id')!r} of {el.get('id')!r} with a rule")
-        return _nv(el, tag)
+        return nvpairs(el, tag)
 
     def primitive(self, el) -> Primitive:
         if el.get("template"):
@@ -64,7 +78,7 @@ class _Reader:
         klass, prov, typ = el.get("class"), el.get("provider"), el.get("type")
         ops = []
         for o in el.findall("operations/op"):
-            depth = _nv(o, "instance_attributes").get("OCF_CHECK_LEVEL")
+            depth = nvpairs(o, "instance_attributes").get("OCF_CHECK_LEVEL")
             ops.append(Op(o.get("name"), o.get("interval", "0s"), timeout=o.get("timeout"),
                           role=o.get("role"), on_fail=o.get("on-fail"),
                           depth=int(depth) if depth is not None else None,
@@ -155,33 +169,17 @@ def read_cib(xml: Union[str, bytes, etree._Element], strict: bool = True,
     described in ``skipped`` (a list the caller passes). ``all_nodes`` keeps
     nodes without attributes too (import does: the CIB lists them).
     """
-    if isinstance(xml, (str, bytes)):
-        xml = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
-    conf = xml if xml.tag == "configuration" else xml.find("configuration")
-    if conf is None:
-        raise ValueError("no <configuration> element: not a CIB")
+    conf = configuration_of(xml)
     rd = _Reader(strict, skipped)
     cfg = Config()
-    for ps in conf.findall("crm_config/cluster_property_set"):
-        for p in ps.findall("nvpair"):
-            cfg.properties[p.get("name")] = p.get("value", "")
+    cfg.properties.update(nvpairs(conf, "crm_config/cluster_property_set"))
     for n in conf.findall("nodes/node"):
-        attrs, util = _nv(n, "instance_attributes"), _nv(n, "utilization")
+        attrs, util = nvpairs(n, "instance_attributes"), nvpairs(n, "utilization")
         if attrs or util or all_nodes:
             cfg.nodes.append(Node(n.get("uname"), attrs, util,
                                   id=n.get("id") if n.get("id") != n.get("uname") else None))
-    res = conf.find("resources")
-    for el in (res if res is not None else []):
-        if isinstance(el.tag, str):
-            r = rd.resource(el)
-            if r is not None:
-                cfg.resources.append(r)
-    cons = conf.find("constraints")
-    for el in (cons if cons is not None else []):
-        if isinstance(el.tag, str):
-            c = rd.constraint(el)
-            if c is not None:
-                cfg.constraints.append(c)
+    cfg.resources.extend(_read_children(conf.find("resources"), rd.resource))
+    cfg.constraints.extend(_read_children(conf.find("constraints"), rd.constraint))
     for lv in conf.findall("fencing-topology/fencing-level"):
         if not lv.get("target"):
             rd.unsupported(f"fencing level {lv.get('id')!r} without a plain target")

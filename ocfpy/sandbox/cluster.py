@@ -94,6 +94,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import psutil
 
+from ocfpy.process import start_time
+
 __all__ = ["Cluster", "ClusterError", "NodeCommandError", "SUBNET", "FENCE_DEVICE",
            "missing_requirements", "process_alive", "reap_orphans", "resource_state_from_xml"]
 
@@ -188,18 +190,6 @@ def _which(tool: str) -> str | None:
 
 
 # --------------------------------------------------------------- processes
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """(state letter, start time) of pid from /proc, or None if it is gone."""
-    try:
-        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
-            data = fh.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    # comm may contain spaces and parentheses: fields start after the last ')'
-    rest = data[data.rfind(")") + 2:].split()
-    return rest[0], int(rest[19])
-
-
 _GONE = (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
 
 
@@ -222,7 +212,7 @@ def process_alive(pid: int, start: int | None = None) -> bool:
         return False
     if not _running(proc):
         return False
-    return start is None or (_proc_stat(pid) or ("", None))[1] == start
+    return start is None or start_time(pid) == start
 
 
 def _ns_inode(pid: int, kind: str) -> int | None:
@@ -372,7 +362,7 @@ class _Proc:
                 proc = psutil.Process(self.pid)
             except psutil.Error:
                 return None
-            if (_proc_stat(self.pid) or ("", None))[1] != self.start:
+            if start_time(self.pid) != self.start:
                 return None
             self._handle = proc
         return self._handle
@@ -714,7 +704,7 @@ class Cluster:
         t0 = time.monotonic()
         _preload_pyroute2()
         self._started = True
-        self._owner = {"pid": os.getpid(), "start": (_proc_stat(os.getpid()) or ("", 0))[1]}
+        self._owner = {"pid": os.getpid(), "start": start_time(os.getpid()) or 0}
         try:
             self._make_workdir()
             say(f"preparing {int(self.nodes)} node(s) in {self.workdir}")
@@ -757,8 +747,7 @@ class Cluster:
         popen = subprocess.Popen(["sleep", "infinity"], stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  env=self._env(), start_new_session=True, cwd="/")
-        st = _proc_stat(popen.pid)
-        self._anchor = _Proc(popen.pid, st[1] if st else 0, "anchor", 0, popen)
+        self._anchor = _Proc(popen.pid, start_time(popen.pid) or 0, "anchor", 0, popen)
         self._procs.append(self._anchor)
         self._record()
 
@@ -970,8 +959,7 @@ class Cluster:
                 env=self._env(), start_new_session=True, cwd="/")
         finally:
             log.close()
-        st = _proc_stat(popen.pid)
-        n.holder = _Proc(popen.pid, st[1] if st else 0, "holder", n.index, popen)
+        n.holder = _Proc(popen.pid, start_time(popen.pid) or 0, "holder", n.index, popen)
         self._procs.append(n.holder)
         self._record()
         ready, _, _ = select.select([popen.stdout], [], [], 20)
@@ -1018,8 +1006,7 @@ class Cluster:
                                      env=self._env(env), start_new_session=True, cwd="/")
         finally:
             log.close()
-        st = _proc_stat(popen.pid)
-        proc = _Proc(popen.pid, st[1] if st else 0, role, n.index, popen)
+        proc = _Proc(popen.pid, start_time(popen.pid) or 0, role, n.index, popen)
         self._procs.append(proc)
         self._record()
         return proc
@@ -1357,7 +1344,7 @@ class Cluster:
             if n.netns is None:
                 continue
             holder = n.holder.pid if n.holder else None
-            strays = [_Proc(pid, (_proc_stat(pid) or ("", 0))[1], "stray", n.index)
+            strays = [_Proc(pid, start_time(pid) or 0, "stray", n.index)
                       for pid in _pids_in_node(n.netns, n.mntns) if pid != holder]
             _terminate(strays, 2)
         # 3. the holders: their death frees the namespaces and every mount in them;
@@ -1445,7 +1432,7 @@ class Cluster:
             # who started the cluster (reap_orphans); kept when another
             # process (the fence agent's power controller) rewrites the file
             "owner": self._owner or {"pid": os.getpid(),
-                                     "start": (_proc_stat(os.getpid()) or ("", 0))[1]},
+                                     "start": start_time(os.getpid()) or 0},
         }
 
     def _record(self) -> None:

@@ -171,24 +171,15 @@ def parse_argv(argv: list) -> dict:
 
 
 # ------------------------------------------------------------------ host
-def _start_time(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
-            data = fh.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    fields = data[data.rfind(")") + 2:].split()
-    if fields[0] in ("Z", "X", "x"):
-        return None
-    return int(fields[19])
-
-
 def anchor_pid(host_pid: str) -> int:
     """The pid of ``host_pid`` (``PID:STARTTIME``) if that process still runs."""
     pid_text, _, start_text = (host_pid or "").partition(":")
     if not pid_text.isdigit() or (start_text and not start_text.isdigit()):
         raise ValueError(f"host_pid must be PID:STARTTIME, not {host_pid!r}")
-    started = _start_time(int(pid_text))
+    from ocfpy.process import read_stat
+
+    st = read_stat(int(pid_text))
+    started = None if st is None or st.state in ("Z", "X", "x") else st.start_time
     if started is None or (start_text and started != int(start_text)):
         raise LookupError(f"the cluster's host anchor (pid {pid_text}) is gone: the cluster was stopped")
     return int(pid_text)

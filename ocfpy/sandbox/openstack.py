@@ -61,6 +61,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from ocfpy.process import live_processes
+
 __all__ = ["OpenStackLab", "LabError", "Service", "SERVICES", "SPARE_KEYSTONE", "SERVICE_USER",
            "VENV_NAME",
            "venv_path", "missing_requirements", "ensure_service_user", "free_ports",
@@ -284,15 +286,6 @@ def http_request(method: str, url: str, body: object = None, headers: Mapping[st
     return status, {k.lower(): v for k, v in rh.items()}, doc
 
 
-def _proc_state(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    return data[data.rfind(")") + 2:].split()[0]
-
-
 def pids_running(needle: str) -> list[int]:
     """Pids of live (non-zombie) processes with ``needle`` as one argument of
     their command line; looks into every namespace (a Pacemaker node too).
@@ -301,19 +294,7 @@ def pids_running(needle: str) -> list[int]:
 
         pids_running(str(lab.service("keystone").ini))   # [12345] when it runs
     """
-    found = []
-    want = needle.encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                args = fh.read().split(b"\0")
-        except OSError:
-            continue
-        if want in args and _proc_state(int(entry)) not in (None, "Z", "X", "x"):
-            found.append(int(entry))
-    return sorted(found)
+    return sorted(pid for pid, argv, _st in live_processes(needle) if needle in argv)
 
 
 def ini_text(sections: Mapping[str, Mapping[str, object]],
@@ -835,34 +816,30 @@ class OpenStackLab:
     def _write_keystone_uwsgi(self, svc: Service) -> None:
         self._write_uwsgi(svc, env=keystone_env(svc.config, svc.disable_file))
 
-    def _write_glance(self, svc: Service) -> None:
-        d = svc.dir
-        for sub in GLANCE_DIRS[:4]:
-            (d / sub).mkdir(exist_ok=True)
+    def _write_api(self, svc: Service, dirs: Sequence[str], sections: Callable[..., dict],
+                   db_url: str, **uwsgi) -> None:
+        """An API service behind Keystone (Glance, Cinder, Manila): its
+        directories, api-paste.ini, its configuration (``sections`` of the
+        database, the data directory, the Keystone client, the paste file) and
+        its uWSGI ini (``uwsgi``: :meth:`_write_uwsgi`'s env or pyargv)."""
+        for sub in dirs:
+            (svc.dir / sub).mkdir(exist_ok=True)
         self._write_paste(svc)
-        svc.config.write_text(ini_text(glance_sections(
-            f"sqlite:///{d / 'glance.db'}", d, self._authtoken(svc), svc.paste,
-            log_file=svc.log_file)))
-        self._write_uwsgi(svc, env={"OS_GLANCE_CONFIG_DIR": str(d)})
+        svc.config.write_text(ini_text(sections(
+            db_url, svc.dir, self._authtoken(svc), svc.paste, log_file=svc.log_file)))
+        self._write_uwsgi(svc, **uwsgi)
+
+    def _write_glance(self, svc: Service) -> None:
+        self._write_api(svc, GLANCE_DIRS[:4], glance_sections, f"sqlite:///{svc.dir / 'glance.db'}",
+                        env={"OS_GLANCE_CONFIG_DIR": str(svc.dir)})
 
     def _write_cinder(self, svc: Service) -> None:
-        d = svc.dir
-        for sub in CINDER_DIRS:
-            (d / sub).mkdir(exist_ok=True)
-        self._write_paste(svc)
-        svc.config.write_text(ini_text(cinder_sections(
-            f"sqlite:///{d / 'cinder.db'}", d, self._authtoken(svc), svc.paste,
-            log_file=svc.log_file)))
-        self._write_uwsgi(svc, pyargv=f"--config-file {svc.config}")
+        self._write_api(svc, CINDER_DIRS, cinder_sections, f"sqlite:///{svc.dir / 'cinder.db'}",
+                        pyargv=f"--config-file {svc.config}")
 
     def _write_manila(self, svc: Service) -> None:
-        d = svc.dir
-        for sub in MANILA_DIRS:
-            (d / sub).mkdir(exist_ok=True)
-        self._write_paste(svc)
-        svc.config.write_text(ini_text(manila_sections(
-            self.manila_db_url, d, self._authtoken(svc), svc.paste, log_file=svc.log_file)))
-        self._write_uwsgi(svc, pyargv=f"--config-file {svc.config}")
+        self._write_api(svc, MANILA_DIRS, manila_sections, self.manila_db_url,
+                        pyargv=f"--config-file {svc.config}")
 
     # -------------------------------------------------------------- manage
     def _bin(self, name: str) -> str:

@@ -50,7 +50,9 @@ import pytest
 __all__ = ["real_cluster", "real_cluster_clean", "real_cluster3", "real_cluster3_clean"]
 
 
-def _start(nodes: int):
+def _running(nodes: int):
+    """A started ``nodes``-node cluster, yielded; stopped when the generator is
+    closed (what both session fixtures are)."""
     # imported here: the plugin is loaded by every pytest run, clusters are rare
     from ocfpy.sandbox.cluster import Cluster, missing_requirements, reap_orphans
 
@@ -60,17 +62,16 @@ def _start(nodes: int):
     reap_orphans()  # clusters of earlier runs that were killed before their teardown
     cluster = Cluster(nodes=nodes)
     cluster.start()
-    return cluster
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(scope="session")
 def real_cluster():
     """A real one-node Pacemaker cluster for the whole session (see module doc)."""
-    cluster = _start(1)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from _running(1)
 
 
 @pytest.fixture
@@ -84,11 +85,7 @@ def real_cluster_clean(real_cluster):
 @pytest.fixture(scope="session")
 def real_cluster3():
     """A real three-node Pacemaker cluster in network namespaces, for the session."""
-    cluster = _start(3)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    yield from _running(3)
 
 
 @pytest.fixture

@@ -56,14 +56,9 @@ class Result:
 def run_agent(cls, action=None, *extra_args, params=None, meta=None, env=None, crm=None) -> Result:
     """Run ``cls`` in-process for ``action``; ``params`` become OCF_RESKEY_*,
     ``meta`` OCF_RESKEY_CRM_meta_*; ``env`` is added on top."""
-    environ = clean_environ(OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="r1",
-                            OCF_RESOURCE_TYPE=cls.name, OCF_RA_VERSION_MAJOR="1",
-                            OCF_RA_VERSION_MINOR="1", OCF_EXIT_REASON_PREFIX="ocf-exit-reason:")
-    for k, v in (params or {}).items():
-        environ[f"OCF_RESKEY_{k}"] = str(v)
-    for k, v in (meta or {}).items():
-        environ[f"OCF_RESKEY_CRM_meta_{k}"] = str(v)
-    environ.update({k: str(v) for k, v in (env or {}).items()})
+    environ = agent_environ(params, meta, env, OCF_RESOURCE_TYPE=cls.name,
+                            OCF_RA_VERSION_MAJOR="1", OCF_RA_VERSION_MINOR="1",
+                            OCF_EXIT_REASON_PREFIX="ocf-exit-reason:")
     argv = ["agent"] + ([action] if action is not None else []) + list(extra_args)
     out, err = io.StringIO(), io.StringIO()
     rc = cls.run(argv, environ, crm=crm if crm is not None else MemoryCrm(), stdout=out, stderr=err)
@@ -76,10 +71,11 @@ def sample_command(cls_name: str, *args) -> list:
     return [sys.executable, "-IS", "-c", code, *args]
 
 
-def agent_environ(params=None, meta=None, env=None) -> dict:
-    """The environment of one agent call in a child process: instance r1,
-    ``params`` as OCF_RESKEY_*, ``meta`` as OCF_RESKEY_CRM_meta_*, then ``env``."""
-    environ = clean_environ(OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="r1")
+def agent_environ(params=None, meta=None, env=None, **extra) -> dict:
+    """The environment of one agent call: instance r1 and ``extra``, then
+    ``params`` as OCF_RESKEY_*, ``meta`` as OCF_RESKEY_CRM_meta_*, then ``env``
+    (in-process calls by :func:`run_agent` too)."""
+    environ = clean_environ(OCF_ROOT="/usr/lib/ocf", OCF_RESOURCE_INSTANCE="r1", **extra)
     for k, v in (params or {}).items():
         environ[f"OCF_RESKEY_{k}"] = str(v)
     for k, v in (meta or {}).items():

@@ -12,14 +12,19 @@ import os
 import re
 import shutil
 import signal
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ocfpy.deadline import Deadline
+from ocfpy.process import alive
 from ocfpy.sandbox import mariadb
 from ocfpy.testing.driver import Driver
 from ocfpy.testing.fake import FakeCluster
 from ocfpy.testing.scheduler import CloneScheduler
+
+from labs.chaos_load import close_quietly
 
 #: every port a galera test binds or lets mariadbd bind (other suites on the
 #: machine use other ranges)
@@ -44,6 +49,42 @@ def ports_in_range():
 
 TIMEOUTS = {"start": 120, "stop": 120, "promote": 300, "demote": 120, "monitor": 30}
 _LINE = re.compile(r"galera\(galera:(\d+)\)\[\d+\]: \w+: (.*)$")
+
+
+class Writer(threading.Thread):
+    """Autocommit inserts into ``t.rows``, round-robin over ``sockets`` (node
+    name -> that node's mariadbd unix socket), ids 0, 1, 2...: ``acked`` holds
+    the acknowledged ids, ``errors`` counts failed attempts. ``pause`` after
+    each attempt, ``error_pause`` more after a failed one; ``stop.set()`` ends
+    it (its connections closed)."""
+
+    def __init__(self, sockets, pause: float = 0.005, error_pause: float = 0.02):
+        super().__init__(daemon=True)
+        self.sockets, self.pause, self.error_pause = dict(sockets), pause, error_pause
+        self.stop, self.acked, self.errors = threading.Event(), [], 0
+
+    def run(self):
+        import pymysql
+
+        conns, names, i = {}, list(self.sockets), 0
+        while not self.stop.is_set():
+            node = names[i % len(names)]
+            try:
+                if node not in conns:
+                    conns[node] = pymysql.connect(unix_socket=str(self.sockets[node]), user="root",
+                                                  connect_timeout=1, read_timeout=5,
+                                                  write_timeout=5, autocommit=True)
+                with conns[node].cursor() as cur:
+                    cur.execute("INSERT INTO t.rows (id) VALUES (%s)", (i,))
+                self.acked.append(i)
+            except Exception:  # noqa: BLE001 - unacknowledged: may or may not be there
+                self.errors += 1
+                close_quietly(conns.pop(node, None))
+                time.sleep(self.error_pause)
+            i += 1
+            time.sleep(self.pause)
+        for conn in conns.values():
+            close_quietly(conn)
 
 
 class GaleraBed:
@@ -105,12 +146,7 @@ class GaleraBed:
                 return
             raise AssertionError(f"{node}: no mariadbd running")
         os.kill(pid, signal.SIGKILL)
-        end = time.monotonic() + 10
-        while time.monotonic() < end and os.path.exists(f"/proc/{pid}"):
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().rpartition(")")[2].split()[0] in ("Z", "X"):
-                    break
-            time.sleep(0.05)
+        Deadline.after(10).wait_for(lambda: not alive(pid), interval=0.05, max_interval=0.05)
 
     def wait_cluster_size(self, node: str, size: int, timeout: float = 30) -> dict:
         """Wait until ``node`` is Primary with ``size`` members (e.g. a killed peer evicted)."""

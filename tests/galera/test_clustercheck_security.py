@@ -329,12 +329,8 @@ def test_server_header_is_constant(node, creds, start):
         assert body == ("" if method == "HEAD" else SYNCED)
     with socket.create_connection((HOST, cc.port), timeout=5) as s:      # not HTTP at all
         s.sendall(b"\x16\x03\x01garbage\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        with s.makefile("rb") as answer:
+            data = answer.read()
     assert b"Python" not in data
     for line in data.split(b"\r\n"):
         if line.lower().startswith(b"server:"):

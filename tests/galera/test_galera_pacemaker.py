@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from ocfpy.deadline import Deadline
+from ocfpy.process import alive
+
+from galera_bed import Writer
 
 pytestmark = [pytest.mark.real_cluster, pytest.mark.netns]
 
@@ -115,15 +119,8 @@ def galera_nodes(real_cluster3_clean):
 
 
 def _wait_gone(pid, timeout) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().rpartition(")")[2].split()[0] in ("Z", "X"):
-                    return
-        except OSError:
-            return
-        time.sleep(0.05)
+    """Until ``pid`` has exited (a zombie counts), ``timeout`` seconds at most."""
+    Deadline.after(timeout).wait_for(lambda: not alive(pid), interval=0.05, max_interval=0.05)
 
 
 def promoted(c, mon) -> list:
@@ -194,48 +191,6 @@ def test_kill_9_of_one_mysqld_is_recovered_and_rejoins_by_ist(galera_nodes):
     assert (transfer, rows, failed_ops) == ("IST", [["4"]], {("node2", "monitor")})
 
 
-class Writer(threading.Thread):
-    """Autocommit inserts, round-robin over the nodes' sockets (reached from
-    the host through each node's root); remembers the acknowledged ids."""
-
-    def __init__(self, nodes):
-        super().__init__(daemon=True)
-        self.nodes, self.stop, self.acked, self.errors = nodes, threading.Event(), [], 0
-
-    def run(self):
-        import pymysql
-
-        from ocfpy.sandbox.node_mariadb import NODE_PATHS
-
-        conns, i = {}, 0
-        while not self.stop.is_set():
-            node = self.nodes[i % len(self.nodes)]
-            try:
-                if node.name not in conns:
-                    conns[node.name] = pymysql.connect(
-                        unix_socket=str(node.node_path(NODE_PATHS["socket"])), user="root",
-                        connect_timeout=1, read_timeout=5, write_timeout=5, autocommit=True)
-                with conns[node.name].cursor() as cur:
-                    cur.execute("INSERT INTO t.rows (id) VALUES (%s)", (i,))
-                self.acked.append(i)
-            except Exception:  # noqa: BLE001 - unacknowledged: may or may not be there
-                self.errors += 1
-                conn = conns.pop(node.name, None)
-                if conn is not None:
-                    try:
-                        conn.close()
-                    except Exception:  # noqa: BLE001
-                        pass
-                time.sleep(0.05)
-            i += 1
-            time.sleep(0.01)
-        for conn in conns.values():
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-
 @pytest.mark.parametrize("promote_on_fail", [None, "block"], ids=["recommended-ops", "promote-on-fail-block"])
 def test_staggered_whole_cluster_crash_is_promoted_again_within_60_s_without_losing_a_row(
         galera_nodes, promote_on_fail):
@@ -251,7 +206,10 @@ def test_staggered_whole_cluster_crash_is_promoted_again_within_60_s_without_los
     for n in nodes:
         wait_synced(n)
     nodes[0].query("CREATE DATABASE IF NOT EXISTS t; CREATE TABLE IF NOT EXISTS t.rows (id INT PRIMARY KEY)")
-    writer = Writer(nodes)
+    from ocfpy.sandbox.node_mariadb import NODE_PATHS
+
+    writer = Writer({n.name: n.node_path(NODE_PATHS["socket"]) for n in nodes},
+                    pause=0.01, error_pause=0.05)
     writer.start()
     try:
         time.sleep(3)

@@ -20,6 +20,8 @@ import pytest
 from ocfpy import codes
 from ocfpy.sandbox import mariadb
 
+from galera_bed import Writer
+
 PROMOTED = "Promoted"
 OCFPY = os.path.join(os.path.dirname(sys.executable), "ocfpy")
 
@@ -303,40 +305,6 @@ def test_a_healthy_promoted_monitor_asks_attrd_for_its_primary_attribute_once_a_
 
 # --- load and faults --------------------------------------------------------------------------
 
-class Writer(threading.Thread):
-    """Autocommit inserts, round-robin over the nodes; remembers acknowledged ids."""
-
-    def __init__(self, bed):
-        super().__init__(daemon=True)
-        self.bed, self.stop, self.acked, self.errors = bed, threading.Event(), [], 0
-
-    def run(self):
-        import pymysql
-
-        conns, nodes, i = {}, list(self.bed.by_name), 0
-        while not self.stop.is_set():
-            node = nodes[i % len(nodes)]
-            try:
-                if node not in conns:
-                    conns[node] = pymysql.connect(unix_socket=str(self.bed.by_name[node].socket),
-                                                  user="root", connect_timeout=1, read_timeout=5,
-                                                  write_timeout=5, autocommit=True)
-                with conns[node].cursor() as cur:
-                    cur.execute("INSERT INTO t.rows (id) VALUES (%s)", (i,))
-                self.acked.append(i)
-            except Exception:  # noqa: BLE001 - unacknowledged: may or may not be there
-                self.errors += 1
-                conn = conns.pop(node, None)
-                if conn is not None:
-                    try:
-                        conn.close()
-                    except Exception:  # noqa: BLE001
-                        pass
-                time.sleep(0.02)
-            i += 1
-            time.sleep(0.005)
-
-
 class Sampler(threading.Thread):
     """Samples every node's view of its component; flags two Primary
     Components at once (two Primary nodes with disjoint memberships, or
@@ -384,7 +352,8 @@ def test_write_load_through_kills_loses_no_acknowledged_row_and_never_two_primar
     make_table(bed)
     first = bed.bootstraps()[0]
     joiner = bed.joins()[0]
-    writer, sampler = Writer(bed), Sampler(bed)
+    writer = Writer({name: cfg.socket for name, cfg in bed.by_name.items()})
+    sampler = Sampler(bed)
     writer.start()
     sampler.start()
     try:

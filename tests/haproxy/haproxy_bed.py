@@ -62,19 +62,27 @@ class _Server(http.server.ThreadingHTTPServer):
         pass        # HAProxy's health checks hang up early: no traceback on stderr
 
 
-class HttpBackend:
-    """An HTTP server answering ``ok NAME`` on 127.0.0.1:port (a thread)."""
+class _Served:
+    """A socketserver ``server`` on 127.0.0.1:port run by a daemon thread;
+    ``close()`` stops it (both backends are one)."""
 
-    def __init__(self, port: int, name: str = "b"):
-        self.port = port
-        self.server = _Server(("127.0.0.1", port), _Quiet)
-        self.server.name = name
+    def __init__(self, port: int, server):
+        self.port, self.server = port, server
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class HttpBackend(_Served):
+    """An HTTP server answering ``ok NAME`` on 127.0.0.1:port (a thread)."""
+
+    def __init__(self, port: int, name: str = "b"):
+        server = _Server(("127.0.0.1", port), _Quiet)
+        server.name = name
+        super().__init__(port, server)
 
 
 class _Echo(socketserver.BaseRequestHandler):
@@ -86,20 +94,14 @@ class _Echo(socketserver.BaseRequestHandler):
             self.request.sendall(data)
 
 
-class EchoBackend:
+class EchoBackend(_Served):
     """A TCP echo server on 127.0.0.1:port (a thread per connection)."""
 
     def __init__(self, port: int):
-        self.port = port
         socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _Echo)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _Echo)
+        server.daemon_threads = True
+        super().__init__(port, server)
 
 
 def config_text(http_port, servers, tcp_port=None, echo_port=None, extra_global="",
@@ -211,12 +213,8 @@ def get(port: int, timeout: float = 2.0) -> bytes:
     """One HTTP/1.0 request on a new connection; the body (raises OSError)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        with s.makefile("rb") as answer:
+            data = answer.read()
     head, _, body = data.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.") or head.split()[1] != b"200":
         raise OSError(f"bad answer: {head[:60]!r}")
@@ -229,9 +227,5 @@ def show_proc(sock) -> str:
         s.connect(str(sock))
         s.sendall(b"show proc\n")
         s.shutdown(socket.SHUT_WR)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data.decode()
-            data += chunk
+        with s.makefile("rb") as answer:
+            return answer.read().decode()

@@ -68,9 +68,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from ocfpy.deadline import Deadline
+from ocfpy.process import alive
 from ocfpy.sandbox import mariadb
 from ocfpy.sandbox.client import CLIENT_IP, ClientNamespace, stop_child
 from ocfpy.sandbox.cluster import SUBNET, Cluster, missing_requirements
+
+from labs.chaos_load import close_quietly
 
 __all__ = ["AGENTS", "SCENARIOS", "VIP", "CLIENT_IP", "Bed", "ClientNamespace", "Load",
            "GaleraSampler", "Result", "run_scenario", "unavailable"]
@@ -113,23 +117,6 @@ def unavailable(agent: str = "ocfpy") -> Optional[str]:
     if agent == "heartbeat" and not os.access(HEARTBEAT, os.X_OK):
         return f"{HEARTBEAT} missing (apt-get install resource-agents)"
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rpartition(")")[2].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while _alive(pid):
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 # -------------------------------------------------------------------- load
@@ -259,11 +246,7 @@ class GaleraSampler:
                                 % ",".join("'%s'" % k for k in _WSREP_KEYS))
                     st = {k: v for k, v in cur.fetchall()}
             except Exception:  # noqa: BLE001 - not answering is a state too
-                if conn is not None:
-                    try:
-                        conn.close()
-                    except Exception:  # noqa: BLE001
-                        pass
+                close_quietly(conn)
                 conn = None
             now = time.monotonic()
             key = None if st is None else (st.get("wsrep_cluster_status"),
@@ -549,7 +532,7 @@ class Bed:
                 argv = fh.read().decode(errors="replace")
         except (OSError, ValueError, IndexError):
             return None
-        return pid if str(cfg.dir) in argv and _alive(pid) else None
+        return pid if str(cfg.dir) in argv and alive(pid) else None
 
     def kill_mysqld(self, node: str) -> int:
         """kill -9 of ``node``'s mariadbd; RuntimeError when none runs (a
@@ -565,7 +548,7 @@ class Bed:
             pid = self.mysqld_pid(cfg.name)
             if pid is not None:
                 os.kill(pid, signal.SIGKILL)
-                _wait_gone(pid, 10)
+                Deadline.after(10).wait_for(lambda: not alive(pid), interval=0.02, max_interval=0.02)
 
     def corosync_pid(self, node: str) -> Optional[int]:
         """The corosync process of ``node`` (by its network namespace)."""

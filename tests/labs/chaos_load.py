@@ -39,6 +39,16 @@ import time
 ETH_P_ARP = 0x0806
 
 
+def close_quietly(conn) -> None:
+    """Close a database connection (None: nothing) that may already be broken;
+    the chaos bed's sampler uses it too."""
+    if conn is not None:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - a broken connection is what is being dropped
+            pass
+
+
 def _mac(raw: bytes) -> str:
     return ":".join("%02x" % b for b in raw)
 
@@ -110,11 +120,7 @@ def writer(events: Events, vip: str, user: str, password: str, interval: float,
         except Exception as exc:  # noqa: BLE001 - every failure is an unacknowledged write
             code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else type(exc).__name__
             events.put("e %.4f %d %s" % (time.monotonic(), ident, code))
-            if conn is not None:
-                try:
-                    conn.close()
-                except Exception:  # noqa: BLE001
-                    pass
+            close_quietly(conn)
             conn = None
             stop.wait(0.05)     # a refused connection returns at once: do not spin
         next_write = max(next_write + interval, time.monotonic())

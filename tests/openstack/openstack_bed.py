@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import fake_openstack
+from ocfpy.process import alive
 from ocfpy.testing.driver import Driver
 
 HERE = Path(__file__).resolve().parent
@@ -132,7 +133,7 @@ class Bed:
         """Pids of this bed's fake services still alive, wherever their pid
         file is (an `ocfpy check` run keeps its own)."""
         return [int(n) for n in os.listdir("/proc")
-                if n.isdigit() and self.ours(int(n)) and _state(int(n)) != "Z"]
+                if n.isdigit() and self.ours(int(n)) and alive(int(n))]
 
     def cleanup(self):
         for pid in self.leftovers():
@@ -145,11 +146,6 @@ class Bed:
             time.sleep(0.05)
 
 
-def _state(pid):
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return None
 
 
 @pytest.fixture

@@ -37,7 +37,9 @@ import pytest
 
 import openstack_bed
 from ocfpy import codes
+from ocfpy.deadline import Deadline
 from ocfpy.environment import Invocation
+from ocfpy.process import alive
 from ocfpy.testing.driver import Driver
 from ocfpy_agents.openstack.cinder_api import CinderAPI
 from ocfpy_agents.openstack.glance_api import GlanceAPI
@@ -125,19 +127,9 @@ def service_bed(bed_factory, agent=GlanceAPI, params=None, **kw):
     return bed_factory(agent, params=params, **kw)
 
 
-def alive(pid) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
 def wait_gone(pid, timeout=10.0):
-    end = time.monotonic() + timeout
-    while alive(pid) and time.monotonic() < end:
-        time.sleep(0.05)
-    return not alive(pid)
+    """True once ``pid`` has exited (a zombie counts), within ``timeout`` seconds."""
+    return Deadline.after(timeout).wait_for(lambda: not alive(pid), interval=0.05, max_interval=0.05)
 
 
 class Spawned:

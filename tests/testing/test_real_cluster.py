@@ -67,6 +67,19 @@ def _tree_digest(*roots: str) -> dict:
     return found
 
 
+def require_cluster() -> None:
+    """Skips the calling test when this machine cannot run a real cluster."""
+    reason = missing_requirements()
+    if reason:
+        pytest.skip(reason)
+
+
+def sandbox_env(tmp_path: Path) -> dict:
+    """The environment for ``ocfpy sandbox`` commands that keep their state in
+    ``tmp_path``/sbx."""
+    return dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
+
+
 def _host_snapshot() -> dict:
     # Other people's tests may run at the same time (their own clusters, agent
     # installs into /usr/lib/ocf/resource.d/<their provider>), so only what a
@@ -329,9 +342,7 @@ def test_teardown_leaves_nothing_behind(nodes, real_cluster):
 
 
 def test_teardown_after_failed_start_leaves_nothing(monkeypatch):
-    reason = missing_requirements()
-    if reason:
-        pytest.skip(reason)
+    require_cluster()
     before = _host_snapshot()
     c = Cluster(nodes=3)
     seen = {}
@@ -350,9 +361,7 @@ def test_teardown_after_failed_start_leaves_nothing(monkeypatch):
 
 
 def test_reap_orphans_removes_cluster_of_a_killed_run():
-    reason = missing_requirements()
-    if reason:
-        pytest.skip(reason)
+    require_cluster()
     from ocfpy.sandbox.cluster import STATE_FILE, reap_orphans
 
     before = _host_snapshot()
@@ -390,10 +399,8 @@ def _facts_from_state(path: Path) -> dict:
 
 
 def test_sandbox_up_down_twice(tmp_path):
-    reason = missing_requirements()
-    if reason:
-        pytest.skip(reason)
-    env = dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
+    require_cluster()
+    env = sandbox_env(tmp_path)
     before = _host_snapshot()
     for round_, demo in ((1, ("--demo", "basic")), (2, ())):
         t0 = time.monotonic()

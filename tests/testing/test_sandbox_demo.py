@@ -294,10 +294,10 @@ def test_every_api_answers_through_the_vip_from_every_node_and_galera_has_one_wr
     if reason:
         pytest.skip(reason)
     from ocfpy.sandbox.cluster import process_alive
-    from test_real_cluster import _assert_nothing_left, _facts_from_state, _host_snapshot
+    from test_real_cluster import _assert_nothing_left, _facts_from_state, _host_snapshot, sandbox_env
 
     tmp_path = service_reachable_dir
-    env = dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
+    env = sandbox_env(tmp_path)
     before = _host_snapshot()
     host_mariadb = _files_of("/etc/mysql", "/var/lib/mysql")
     t0 = time.monotonic()

@@ -22,9 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from ocfpy.process import start_time
 from ocfpy.sandbox import fence
-from ocfpy.sandbox.cluster import FENCE_DEVICE, process_alive, missing_requirements
-from test_real_cluster import _assert_nothing_left, _facts_from_state, _host_snapshot, _ocfpy
+from ocfpy.sandbox.cluster import FENCE_DEVICE, process_alive
+from test_real_cluster import (_assert_nothing_left, _facts_from_state, _host_snapshot, _ocfpy,
+                               require_cluster, sandbox_env)
 
 AGENT = "fence_ocfpy_sandbox"
 
@@ -51,9 +53,7 @@ def _procs_of(netns: int) -> list:
     """(pid, start time) of every process in ``netns``: a namespace's inode
     number is reused at once after it is freed (a rebooted node's new
     namespace often gets the old number), pids with their start time are not."""
-    from ocfpy.sandbox.cluster import _proc_stat
-
-    return [(pid, (_proc_stat(pid) or ("", 0))[1]) for pid in _node_pids(netns)]
+    return [(pid, start_time(pid) or 0) for pid in _node_pids(netns)]
 
 
 def _any_alive(procs: list) -> list:
@@ -117,7 +117,7 @@ def test_agent_options_and_errors():
     res = _agent("action=explode\ncluster_dir=/x\nhost_pid=1\n")
     assert res.returncode == 1 and "unsupported action" in res.stderr
     # a host anchor that is gone (wrong start time): monitor fails
-    start = fence._start_time(os.getpid())
+    start = start_time(os.getpid())
     res = _agent("action=monitor\ncluster_dir=/x\nhost_pid=%d:%d\n" % (os.getpid(), start + 1))
     assert res.returncode == 1 and "gone" in res.stderr
     res = _agent("action=monitor\ncluster_dir=/x\nhost_pid=%d:%d\n" % (os.getpid(), start))
@@ -262,10 +262,8 @@ def test_one_node_cluster_fences_itself_with_a_power_cycle(real_cluster_clean):
 
 # ----------------------------------------------------------- sandbox
 def test_sandbox_power_and_fence_commands(tmp_path):
-    reason = missing_requirements()
-    if reason:
-        pytest.skip(reason)
-    env = dict(os.environ, OCFPY_SANDBOX_DIR=str(tmp_path / "sbx"))
+    require_cluster()
+    env = sandbox_env(tmp_path)
     before = _host_snapshot()
     up = _ocfpy("sandbox", "up", "--nodes", "3", env=env)
     assert up.returncode == 0, up.stdout + up.stderr

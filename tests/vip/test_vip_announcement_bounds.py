@@ -9,22 +9,17 @@ before it and the background announcer ends there. The namespace tests run
 in ocfsec-vip* namespaces (10.231.0.0/24) and listen on the client.
 """
 
-import io
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from ocfpy.deadline import Deadline
+from ocfpy.process import alive
 from ocfpy_agents.vip import announce
 from ocfpy_agents.vip.agent import Vip
 
-
-def run(action, **params):
-    env = {f"OCF_RESKEY_{k}": v for k, v in params.items()}
-    err = io.StringIO()
-    rc = Vip.run(["vip", action], environ=env, stdout=io.StringIO(), stderr=err)
-    return rc, [l for l in err.getvalue().splitlines() if l.startswith("ocf-exit-reason:")]
+from vip_calls import run
 
 
 # -- bounds ----------------------------------------------------------------------------
@@ -156,7 +151,7 @@ def test_background_announcer_is_paced_and_ends_at_the_start_deadline(sec_bed, t
         pids.append(int(state.read_text().split()[0]))
     try:
         seen = listen(sec_bed, vip, 4.0, start)
-        gone = _gone(pids[0])
+        gone = not alive(pids[0])
     finally:
         sec_bed.agent("a", "stop", env=env, ip=vip)
     times = [t for t, _ in seen]
@@ -164,14 +159,6 @@ def test_background_announcer_is_paced_and_ends_at_the_start_deadline(sec_bed, t
     assert min(b - a for a, b in zip(times, times[1:])) > 0.08, seen
     assert times[-1] - times[0] < 1.6, seen
     assert gone, "the background announcer outlived the start's deadline"
-
-
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rpartition(")")[2].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def test_monitor_refresh_never_announces_past_its_timeout(sec_bed):

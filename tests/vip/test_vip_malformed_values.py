@@ -8,7 +8,6 @@ which for a stop means fencing. The namespace tests run the agent in
 ocfsec-vip* namespaces (10.231.0.0/24, fd31::/64).
 """
 
-import io
 
 import pytest
 
@@ -18,17 +17,12 @@ from ocfpy.parameters import Integer, IPAddress
 from ocfpy_agents.vip.agent import Vip
 from ocfpy_agents.vip.values import Lifetime, Netmask
 
+from vip_calls import run
+
 ARABIC_INDIC = "١٩٢.٠.٢.١٠"          # 192.0.2.10 in Arabic-Indic digits: str.isdigit says yes
 SIXTEEN = "abcdefghijklmnop"         # IFNAMSIZ - 1 is 15
 RECURRING = {"OCF_RESKEY_CRM_meta_interval": "10000"}
 DEEP = {"OCF_RESKEY_CRM_meta_interval": "30000", "OCF_CHECK_LEVEL": "10"}
-
-
-def run(action, **params):
-    env = {f"OCF_RESKEY_{k}": v for k, v in params.items()}
-    err = io.StringIO()
-    rc = Vip.run(["vip", action], environ=env, stdout=io.StringIO(), stderr=err)
-    return rc, [l for l in err.getvalue().splitlines() if l.startswith("ocf-exit-reason:")]
 
 
 def reasons(proc) -> list:

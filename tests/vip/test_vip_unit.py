@@ -1,7 +1,6 @@
 """Unit tests of the vip agent's parts that need no namespace: parameter types,
 packet layouts, the fall/rise state, meta-data, in-process validation."""
 
-import io
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -13,6 +12,8 @@ from ocfpy_agents.vip.addr import in_prefix, pack_ip
 from ocfpy_agents.vip.change import broadcast_for
 from ocfpy_agents.vip.agent import Vip
 from ocfpy_agents.vip.values import AddressList, Lifetime, Netmask, config_problem, gateway_problem
+
+from vip_calls import run
 
 
 @pytest.mark.parametrize("raw, value", [("24", 24), ("0", 0), ("128", 128), ("255.255.255.0", 24),
@@ -96,13 +97,6 @@ def test_metadata_declares_ipaddr2_names_and_monitor_depths():
     depths = sorted(a.get("depth") for a in root.iter("action") if a.get("name") == "monitor")
     assert depths == ["0"]      # the gateway depth (10) is opt-in, see the longdesc
     assert next(p for p in root.iter("parameter") if p.get("name") == "ip").get("required") == "1"
-
-
-def run(action, **params):
-    env = {f"OCF_RESKEY_{k}": v for k, v in params.items()}
-    err = io.StringIO()
-    rc = Vip.run(["vip", action], environ=env, stdout=io.StringIO(), stderr=err)
-    return rc, [l for l in err.getvalue().splitlines() if l.startswith("ocf-exit-reason:")]
 
 
 def test_validate_all_level_0_checks_parameters_only():
