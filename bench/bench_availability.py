@@ -60,16 +60,6 @@ def reference_missing() -> str | None:
     return None
 
 
-def corosync_timings(cluster) -> dict:
-    """token and consensus (ms) as corosync runs them."""
-    out = {}
-    for key in ("token", "consensus"):
-        res = cluster.run(["corosync-cmapctl", "-g", f"runtime.config.totem.{key}"],
-                          check=False)
-        out[key] = int(res.stdout.rsplit("=", 1)[-1]) if "=" in res.stdout else None
-    return out
-
-
 def wait_calls_ok(client: ApiClient, since: float, seconds: float, timeout: float) -> None:
     """Until no call has failed for ``seconds`` and every call started
     before the last ``CALL_TIMEOUT`` s is known (a call that hangs is
@@ -190,11 +180,11 @@ def main(argv=None) -> int:
         cluster.start()
         demo.run_demo(cluster, "openstack", progress=say)
         say(f"demo up in {time.monotonic() - t0:.0f} s")
-        timings = corosync_timings(cluster)
+        bed = DemoBed(cluster, layout, say)
+        timings = bed.corosync_timings()
         results["corosync"] = timings
         say(f"corosync token {timings['token']} ms, consensus {timings['consensus']} ms: "
             f"failure detection {(timings['token'] or 0) + (timings['consensus'] or 0)} ms")
-        bed = DemoBed(cluster, layout, say)
         ns = ClientNamespace(cluster).start()
         out = Path(args.calls_dir)
         out.mkdir(parents=True, exist_ok=True)

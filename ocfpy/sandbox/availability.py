@@ -305,12 +305,9 @@ def _nvpairs(parent, node: str) -> dict:
 
 def _ms(text: Optional[str]) -> int:
     """A CIB interval/timeout ("10s", "2min", "500ms", "30") in ms."""
-    text = (text or "0").strip()
-    for suffix, factor in (("ms", 1), ("min", 60000), ("m", 60000), ("h", 3600000),
-                           ("s", 1000)):
-        if text.endswith(suffix):
-            return int(float(text[:-len(suffix)]) * factor)
-    return int(float(text) * 1000)
+    from ocfpy.parameters import parse_duration
+
+    return round(parse_duration(text or "0") * 1000)
 
 
 def resource_env(cib_xml: str, rsc: str, node: str, action: str = "monitor",
@@ -448,7 +445,8 @@ def monitor_cost(cluster, node: int | str, ops, repeat: int = 10) -> list:
 
 def fence_time(text: str) -> Optional[float]:
     """Epoch seconds of a fence history's ``completed`` ("2026-12-02 10:53:16Z",
-    "2026-12-02 10:53:16.123 +02:00", ...), None when unreadable.
+    "2026-12-02 10:53:16.123 +02:00", "Wed Dec  2 10:53:16 2026"), None when
+    unreadable.
 
     >>> fence_time("1970-01-01 00:01:00Z"), fence_time("1970-01-01 02:01:00.5 +02:00")
     (60.0, 60.0)
@@ -459,7 +457,12 @@ def fence_time(text: str) -> Optional[float]:
     m = re.match(r"(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.\d+)?\s*"
                  r"(Z|[+-]\d\d:?\d\d)?$", text.strip())
     if not m:
-        return None
+        import time
+
+        try:        # older Pacemaker: ctime's form, local time
+            return time.mktime(time.strptime(text.strip(), "%a %b %d %H:%M:%S %Y"))
+        except ValueError:
+            return None
     when = calendar.timegm(tuple(int(g) for g in m.groups()[:6]) + (0, 0, 0))
     zone = m.group(7)
     if zone and zone != "Z":
@@ -502,6 +505,16 @@ class DemoBed:
             if res.stdout.lstrip().startswith("<"):
                 return ET.fromstring(res.stdout)
         raise RuntimeError("no node answers crm_mon")
+
+    def corosync_timings(self) -> dict:
+        """{"token": ms, "consensus": ms} as corosync runs them (its runtime
+        values: the token grows with the number of nodes)."""
+        out = {}
+        for key in ("token", "consensus"):
+            res = self.c.run(["corosync-cmapctl", "-g", f"runtime.config.totem.{key}"],
+                             node=self.on_nodes()[0])
+            out[key] = int(res.stdout.rsplit("=", 1)[-1])
+        return out
 
     def vip_node(self, mon=None) -> Optional[str]:
         nodes = self.c.resource_state("vip", mon if mon is not None else self.mon())["nodes"]
@@ -680,13 +693,13 @@ class DemoBed:
         """Run the address and the database on agent set ``name`` (see
         :data:`AGENT_SETS`): the VIP is replaced at once; Galera is stopped,
         its primitive replaced, and started again. Seconds until healthy."""
-        from ocfpy.sandbox.node_mariadb import NODE_PATHS, galera_params
+        from ocfpy.sandbox.layout import vip_params
         from ocfpy.sandbox.mariadb import find_binary
+        from ocfpy.sandbox.node_mariadb import NODE_PATHS, galera_params
 
         t0 = time.monotonic()
         node = self.on_nodes()[0]
         agents = AGENT_SETS[name]
-        vip_params = {"ip": VIP, "cidr_netmask": "24", "nic": "eth0"}
         galera = galera_params(NODES)
         if name == "reference":
             import shutil
@@ -699,7 +712,7 @@ class DemoBed:
         self._set_target_role("galera-clone", "Stopped")
         self.c.wait_for(lambda mon: not self.c.resource_state("galera-clone", mon)["nodes"],
                         timeout, node=node, interval=1)
-        for rsc, params in (("vip", vip_params), ("galera", galera)):
+        for rsc, params in (("vip", vip_params()), ("galera", galera)):
             self._replace_agent(rsc, *agents[rsc], params)
         self._set_target_role("galera-clone", None)
         self.agents = name

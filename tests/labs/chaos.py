@@ -71,6 +71,7 @@ from typing import Callable, Optional
 from ocfpy.deadline import Deadline
 from ocfpy.process import alive
 from ocfpy.sandbox import mariadb
+from ocfpy.sandbox.availability import fence_time
 from ocfpy.sandbox.client import CLIENT_IP, ClientNamespace, stop_child
 from ocfpy.sandbox.cluster import SUBNET, Cluster, missing_requirements
 
@@ -662,7 +663,7 @@ class Bed:
                 continue
             events = []
             for e in root.iter("fence_event"):
-                done = _epoch(e.get("completed"))
+                done = fence_time(e.get("completed") or "")
                 if done is not None and done >= since_wall - 1:
                     events.append((e.get("target"), e.get("action"), e.get("status"), done))
             return sorted(events, key=lambda e: e[3])
@@ -743,22 +744,6 @@ def _until(predicate, timeout: float, what: str, interval: float = 0.2):
         if time.monotonic() > end:
             raise TimeoutError(f"{what} not reached within {timeout:.0f} s")
         time.sleep(interval)
-
-
-def _epoch(text: Optional[str]) -> Optional[float]:
-    """stonith_admin's completed= ("2024-05-01 10:00:00 +00:00" and the like)."""
-    if not text:
-        return None
-    from datetime import datetime
-
-    for fmt in ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%SZ",
-                "%a %b %d %H:%M:%S %Y"):
-        try:
-            value = datetime.strptime(text.replace("+00:00", "+0000").strip(), fmt)
-        except ValueError:
-            continue
-        return value.timestamp()
-    return None
 
 
 def _brief(mon: ET.Element, bed: Bed) -> str:

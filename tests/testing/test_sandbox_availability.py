@@ -204,13 +204,8 @@ def test_the_vip_nodes_power_loss_leaves_no_api_without_answer_longer_than_detec
     if bed.vip_node() == "node1":       # keep the Galera writer out of it
         bed.move_vip("node2")
     target = bed.vip_node()
-    token = consensus = None
-    for key in ("token", "consensus"):
-        out = bed.c.run(["corosync-cmapctl", "-g", f"runtime.config.totem.{key}"]).stdout
-        if key == "token":
-            token = int(out.rsplit("=", 1)[1])
-        else:
-            consensus = int(out.rsplit("=", 1)[1])
+    timings = bed.corosync_timings()
+    token, consensus = timings["token"], timings["consensus"]
     limit = (token + consensus) / 1000 + 2
     api = client()
     t0, wall = time.monotonic(), time.time()
