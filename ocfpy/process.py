@@ -29,7 +29,7 @@ __all__ = ["Identity", "owner", "argv_of", "read_pidfile", "write_pidfile", "rem
            "find_pid", "find", "CHILD_KEEP", "CHILD_KEEP_PREFIXES", "CRM_KEEP",
            "CRM_KEEP_PREFIXES", "DEFAULT_PATH", "child_environ", "crm_environ", "user_groups",
            "as_user_kwargs", "run_as_kwargs", "start_daemon", "ProcStat", "read_stat", "alive", "start_time",
-           "descendants", "fork_detached", "signal_if_same", "live_processes", "start_detached",
+           "exiting", "descendants", "fork_detached", "signal_if_same", "live_processes", "start_detached",
            "stop_detached",
            "terminate", "stop", "RECORD_MAGIC",
            "boot_id", "ProcessRecord"]
@@ -377,6 +377,21 @@ def alive(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie (PID 1 may reap late)."""
     st = read_stat(pid)
     return st is not None and st.state not in ("Z", "X")
+
+
+def exiting(pid: int) -> bool:
+    """True when ``pid`` is gone, a zombie, or on its way out: a killed
+    process releases its memory -- its command line reads empty -- before it
+    closes its sockets and turns zombie, so for a moment it still looks alive
+    but refuses every connection. (Kernel threads have no command line
+    either: ask only about a process you started.)
+
+    >>> exiting(os.getpid())
+    False
+    """
+    if not alive(pid):
+        return True
+    return argv_of(pid) in (None, [])
 
 
 def start_time(pid: int):

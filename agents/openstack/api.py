@@ -31,7 +31,7 @@ from ocfpy import codes
 from ocfpy.agent import Action, Agent
 from ocfpy.errors import OCFError
 from ocfpy.parameters import Boolean, Duration, Path, Select, String, User
-from ocfpy.process import ProcessRecord
+from ocfpy.process import ProcessRecord, exiting
 
 __all__ = ["DISABLED_BY_FILE", "LONGDESC", "service_parameters", "split_command", "OpenStackAPI",
            "read_pid", "remove_file", "url_key", "ServiceRecord", "write_record", "read_record",
@@ -652,6 +652,9 @@ class OpenStackAPI(Agent):
         if pid is None:
             return codes.NOT_RUNNING
         rc, reason = self.health()
+        if rc == codes.ERR_GENERIC and exiting(pid):
+            # killed while we asked: it refused the check on its way out
+            return codes.NOT_RUNNING
         if rc == codes.SUCCESS and self.deep_check_wanted:
             rc, reason = self.deep_check()
         if reason:

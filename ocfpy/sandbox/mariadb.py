@@ -55,7 +55,7 @@ __all__ = [
     "MYSQL_USER", "PROVIDER", "GaleraNodeConfig", "MariaDB", "Standalone",
     "find_binary", "missing_requirements", "free_ports", "make_base_dir", "grant_traverse", "galera_configs",
     "standalone_config", "install_db", "sql", "status", "connect",
-    "read_grastate", "log_text", "ist_or_sst",
+    "read_grastate", "log_text", "ist_or_sst", "joining",
 ]
 
 MYSQL_USER = "mysql"
@@ -425,6 +425,20 @@ def ist_or_sst(log: str) -> Optional[str]:
     if "IST completed on joiner" in log or "Receiving IST:" in log:
         return "IST"
     return None
+
+
+def joining(log: str) -> bool:
+    """Had the joiner of ``log`` asked for state without being synced yet?
+    A transfer cut short by the donor's death leaves its data unusable: the
+    node's next join is a full SST whatever its position was.
+
+    >>> joining("WSREP: Requesting state transfer: success, donor: 0")
+    True
+    >>> joining("WSREP: Requesting state transfer: success ... Synchronized with group")
+    False
+    """
+    asked = log.rfind("Requesting state transfer")
+    return asked >= 0 and "Synchronized with group" not in log[asked:]
 
 
 # --- servers --------------------------------------------------------------------

@@ -275,6 +275,18 @@ def test_alive_is_false_for_a_zombie_and_true_for_a_running_child():
         child.wait()
 
 
+def test_exiting_is_false_for_a_running_child_and_true_once_it_is_a_zombie_or_gone():
+    child = subprocess.Popen(["sleep", "300"])
+    try:
+        assert process.exiting(child.pid) is False
+        child.kill()
+        assert wait_until(lambda: proc_state(child.pid) == "Z")
+        assert process.exiting(child.pid) is True
+    finally:
+        child.wait()
+    assert process.exiting(child.pid) is True          # reaped: no /proc entry at all
+
+
 def test_an_identity_without_exe_or_cmdline_is_refused():
     # An identity that matched any live process would let a stale pid file
     # point stop() at an unrelated process: it cannot even be built.

@@ -14,9 +14,9 @@ bootstrap), in full service -- three Promoted and Synced, the VIP answering,
 writes succeeding -- and: the lost node fenced (partition, power loss,
 corosync), the VIP never answered by two nodes once fencing completed, never
 two Primary Components, no acknowledged row missing on any node, a node that
-comes back rejoins (IST). Figures (with -s): seconds from the fault to three
-Promoted, to the VIP answering again, to writes succeeding again, to full
-service.
+comes back rejoins (IST; SST only where the fault cut its state transfer
+short). Figures (with -s): seconds from the fault to three Promoted, to the
+VIP answering again, to writes succeeding again, to full service.
 
 CI runs: partition, power, staggered, simultaneous, corosync (each ~25-60 s
 here). Bench only (OCFPY_CHAOS_ALL=1 runs it here too): fence_candidate, a
@@ -69,8 +69,11 @@ def _run(bed, scenario):
     print(f"\n{result.line()}\n  fenced {result.fenced} transfers {result.transfers} "
           f"notes {result.notes}")
     assert result.ok, "\n".join(result.problems)
-    # every node whose mariadbd was lost came back with its history: IST, never a full SST
-    assert "SST" not in result.transfers.values(), result.transfers
+    # every node whose mariadbd was lost came back with its history: IST, never
+    # a full SST -- unless the fault cut its state transfer short (Galera
+    # cannot resume one; the staggered crash may do this on a loaded machine)
+    full = {n for n, how in result.transfers.items() if how == "SST"}
+    assert full <= set(result.cut_short), (result.transfers, result.notes)
     return result
 
 
