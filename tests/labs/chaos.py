@@ -1101,6 +1101,8 @@ def run_scenario(bed: Bed, scenario: str, timeout: float = 240, settle: float = 
     for node in f.victims:
         text = mariadb.log_text(bed.cfg(node), logs[node] if _same_log(bed, node, logs) else 0)
         res.transfers[node] = mariadb.ist_or_sst(text) or "none"
+        if res.transfers[node] == "SST":    # rare: show why, for whoever reads the failure
+            res.notes.append(f"{node} log: " + " | ".join(_transfer_lines(text)[-12:]))
     if res.promoted3_s is None:
         res.problems.append("three Promoted never seen")
     if f.power_on and res.majority_s is None:
@@ -1136,6 +1138,14 @@ def _keep_logs(bed: Bed, stem: str, since_wall: float) -> None:
             (bed.keep / f"{stem}-{node}-mariadb.log").write_text(text[-200000:])
         except OSError:
             pass
+
+
+def _transfer_lines(log: str) -> list:
+    """The lines of a mariadbd log that tell how it got its state."""
+    words = ("State transfer", "IST", "SST", "Synchronized", "donor", "grastate", "Shutdown",
+             "ready for connections", "Aborting")
+    return [" ".join(line.split()[2:])[:160] for line in log.splitlines()
+            if any(w in line for w in words)]
 
 
 def _same_log(bed: Bed, node: str, offsets: dict) -> bool:
