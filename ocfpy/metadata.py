@@ -9,6 +9,8 @@ Example::
     uses_ocf11_only(MyAgent)    # False -> also valid against ra-api-1.dtd
 """
 
+from ocfpy.records import Record
+
 __all__ = ["OCF_VERSION", "DOCTYPE", "escape", "Action", "OCF11_ONLY_ACTIONS", "SECRET_NOTE",
            "uses_ocf11_only", "render", "describe", "describe_text"]
 
@@ -24,21 +26,14 @@ def escape(text) -> str:
             .replace(">", "&gt;").replace('"', "&quot;"))
 
 
-class Action:
+class Action(Record):
     """One action as meta-data advertises it (timeouts in seconds).
 
     ``Action("monitor", timeout=20, interval=10, role="Promoted", depth=0)``
     """
 
     __slots__ = ("name", "timeout", "interval", "depth", "role", "start_delay")
-
-    def __init__(self, name, timeout=20, interval=None, depth=None, role=None, start_delay=None):
-        self.name = name
-        self.timeout = timeout
-        self.interval = interval
-        self.depth = depth
-        self.role = role
-        self.start_delay = start_delay
+    defaults = {"timeout": 20, "interval": None, "depth": None, "role": None, "start_delay": None}
 
     def xml(self) -> str:
         attrs = [("name", self.name), ("timeout", _seconds(self.timeout))]

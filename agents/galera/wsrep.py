@@ -38,6 +38,7 @@ and ocfpy.parameters (which the agent imports anyway) at module level.
 import os
 
 from ocfpy.parameters import String
+from ocfpy.records import Record
 
 __all__ = ["GraState", "Member", "Candidate", "parse_grastate", "set_safe_to_bootstrap", "parse_recovered_position", "parse_gcomm", "parse_address", "parse_host_map", "address_matches", "member_of_node", "member_nodes", "address_problem", "GcommAddress", "HostMap", "elect", "LOCAL_STATES", "RECOVERED_MARK", "ZERO_UUID"]
 
@@ -51,16 +52,12 @@ LOCAL_STATES = {"1": "Joining", "2": "Donor/Desynced", "3": "Joined", "4": "Sync
 
 # --- grastate.dat --------------------------------------------------------------------
 
-class GraState:
+class GraState(Record):
     """The saved state of a Galera node: ``uuid``, ``seqno`` (-1: unknown, e.g.
     after a crash) and ``safe_to_bootstrap``."""
 
     __slots__ = ("uuid", "seqno", "safe_to_bootstrap")
-
-    def __init__(self, uuid=ZERO_UUID, seqno=-1, safe_to_bootstrap=False):
-        self.uuid = uuid
-        self.seqno = seqno
-        self.safe_to_bootstrap = safe_to_bootstrap
+    defaults = {"uuid": ZERO_UUID, "seqno": -1, "safe_to_bootstrap": False}
 
     @property
     def position(self) -> str:
@@ -330,17 +327,12 @@ class HostMap(String):
 
 # --- election ---------------------------------------------------------------------------
 
-class Candidate:
+class Candidate(Record):
     """What a node published: ``seqno`` (None when it has published nothing yet),
     ``safe`` (safe_to_bootstrap) and ``uuid`` (informational)."""
 
     __slots__ = ("node", "seqno", "safe", "uuid")
-
-    def __init__(self, node, seqno=None, safe=False, uuid=None):
-        self.node = node
-        self.seqno = seqno
-        self.safe = safe
-        self.uuid = uuid
+    defaults = {"seqno": None, "safe": False, "uuid": None}
 
     def __repr__(self):
         return f"Candidate({self.node!r}, {self.seqno}, safe={self.safe})"

@@ -24,6 +24,8 @@ import time
 
 import _socket
 
+from ocfpy.records import Record
+
 __all__ = ["MAX_SOCKET_PATH", "MAX_REPLY", "RETRY_ERRNOS", "CliError", "query", "Procs",
            "parse_proc", "split_csv", "server_states", "is_healthy"]
 
@@ -90,20 +92,13 @@ def query(path: str, command: str, timeout: float) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-class Procs:
+class Procs(Record):
     """``show proc``: the master's pid, its reload and failed-reload counts,
     the current workers and the old ones (still finishing their connections
     after a reload), each as ``(pid, reloads)``: ``reloads`` is how many
     reloads ago the worker was started (0 for the newest)."""
 
     __slots__ = ("master_pid", "reloads", "failed_reloads", "workers", "old_workers")
-
-    def __init__(self, master_pid, reloads, failed_reloads, workers, old_workers):
-        self.master_pid = master_pid
-        self.reloads = reloads
-        self.failed_reloads = failed_reloads
-        self.workers = workers
-        self.old_workers = old_workers
 
     @property
     def current_worker(self):

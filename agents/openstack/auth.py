@@ -22,6 +22,7 @@ Example::
 import os
 import time
 
+from ocfpy.records import Record
 from ocfpy_agents.openstack import http
 
 __all__ = ["REFRESH_MARGIN", "OPENRC_NAMES", "CLOUDS_AUTH_NAMES", "SECRET_WORDS", "FIELDS",
@@ -363,16 +364,11 @@ def epoch_of(stamp: str) -> float:
     return days * 86400.0 + int(h) * 3600 + int(m) * 60 + float(s)
 
 
-class Token:
+class Token(Record):
     """A token, the project it is scoped to, and whether it came from the cache."""
 
     __slots__ = ("value", "project_id", "expires", "from_cache")
-
-    def __init__(self, value, project_id, expires, from_cache=False):
-        self.value = value
-        self.project_id = project_id
-        self.expires = expires
-        self.from_cache = from_cache
+    defaults = {"from_cache": False}
 
     def __repr__(self):
         return f"Token(****, project_id={self.project_id!r}, from_cache={self.from_cache})"

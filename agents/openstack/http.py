@@ -31,6 +31,8 @@ import time
 
 import _socket
 
+from ocfpy.records import Record
+
 __all__ = ["MAX_BODY", "MAX_LINE", "MAX_HEAD", "MAX_HEADERS", "HTTPError", "ConnectError",
            "Timeout", "ProtocolError", "InvalidURL", "Response", "split_url", "request"]
 
@@ -70,17 +72,10 @@ class InvalidURL(HTTPError, ValueError):
     Also a ValueError, like :func:`split_url`'s errors."""
 
 
-class Response:
+class Response(Record):
     """Status, lower-cased headers and the body (bytes)."""
 
     __slots__ = ("status", "reason", "headers", "body", "url")
-
-    def __init__(self, status, reason, headers, body, url):
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-        self.url = url
 
     def header(self, name, default=None):
         return self.headers.get(name.lower(), default)

@@ -15,6 +15,7 @@ Example::
 
 import _socket
 
+from ocfpy.records import Record
 from ocfpy_agents.vip import rtnl
 from ocfpy_agents.vip.rtnl import AF_INET, AF_INET6
 
@@ -87,17 +88,10 @@ def mac_text(raw: bytes) -> str:
     return ":".join(f"{b:02x}" for b in raw)
 
 
-class Link:
+class Link(Record):
     """A network interface as RTM_NEWLINK describes it."""
 
     __slots__ = ("index", "name", "flags", "operstate", "mac")
-
-    def __init__(self, index, name, flags, operstate, mac):
-        self.index = index
-        self.name = name
-        self.flags = flags
-        self.operstate = operstate
-        self.mac = mac
 
     @property
     def admin_up(self) -> bool:
@@ -154,19 +148,10 @@ def links(nl) -> list:
             if t == rtnl.RTM_NEWLINK]
 
 
-class Address:
+class Address(Record):
     """An interface address as RTM_NEWADDR describes it."""
 
     __slots__ = ("family", "packed", "prefixlen", "index", "label", "flags", "scope")
-
-    def __init__(self, family, packed, prefixlen, index, label, flags, scope):
-        self.family = family
-        self.packed = packed
-        self.prefixlen = prefixlen
-        self.index = index
-        self.label = label
-        self.flags = flags
-        self.scope = scope
 
     @property
     def ip(self) -> str:

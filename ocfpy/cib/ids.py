@@ -16,9 +16,7 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List
 
-from ocfpy.cib.model import (
-    Colocation, ColocationSet, Config, Location, Order, OrderSet, check_id,
-)
+from ocfpy.cib.model import CONSTRAINT_KINDS, Config, check_id, constraint_ends
 
 __all__ = ["sanitize", "IdAllocator", "user_ids", "assign_ids", "ResolvedIds"]
 
@@ -88,17 +86,9 @@ def user_ids(config: Config) -> List[str]:
 
 
 def _base(c) -> str:
-    if isinstance(c, Order):
-        return f"order-{c.first}-{c.then}"
-    if isinstance(c, Colocation):
-        return f"colocation-{c.follower}-{c.leader}"
-    if isinstance(c, OrderSet):
-        return f"order-set-{c.sets[0].resources[0]}-{c.sets[-1].resources[-1]}"
-    if isinstance(c, ColocationSet):
-        return f"colocation-set-{c.sets[0].resources[0]}-{c.sets[-1].resources[-1]}"
-    if isinstance(c, Location):
-        return f"location-{c.resource}-{c.node}" if c.node else f"location-{c.resource}-rule"
-    raise TypeError(type(c).__name__)
+    """``order-db-app``, ``colocation-set-vip-db``, ``location-vip-rule``, ..."""
+    first, second = constraint_ends(c)
+    return "-".join((CONSTRAINT_KINDS[type(c)].replace(" ", "-"), first, second or "rule"))
 
 
 def assign_ids(config: Config) -> "ResolvedIds":

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Dict, List, Set, Tuple
 
 from ocfpy.cib.model import (
-    Clone, Colocation, ColocationSet, Config, Location, Order,
-    OrderSet, interval_seconds, normalize_score,
+    CONSTRAINT_KINDS, Clone, Colocation, ColocationSet, Config, Location, Order, OrderSet,
+    constraint_resources, interval_seconds, normalize_score,
 )
 
 __all__ = ["Finding", "lint", "errors"]
@@ -38,8 +38,7 @@ class Finding:
 
 
 def _cname(c, cid=None) -> str:
-    kind = {Order: "order", Colocation: "colocation", OrderSet: "order set",
-            ColocationSet: "colocation set", Location: "location"}[type(c)]
+    kind = CONSTRAINT_KINDS[type(c)]
     if c.id or cid:
         return f"{kind} {c.id or cid!r}"
     if isinstance(c, Order):
@@ -49,18 +48,6 @@ def _cname(c, cid=None) -> str:
     if isinstance(c, Location):
         return f"location of {c.resource}"
     return kind
-
-
-def _refs(c) -> List[str]:
-    if isinstance(c, Order):
-        return [c.first, c.then]
-    if isinstance(c, Colocation):
-        return [c.follower, c.leader]
-    if isinstance(c, (OrderSet, ColocationSet)):
-        return [r for s in c.sets for r in s.resources]
-    if isinstance(c, Location):
-        return [c.resource]
-    return []
 
 
 def _is_true(v) -> bool:
@@ -116,7 +103,7 @@ def lint(config: Config) -> List[Finding]:
 
     # --- references ---
     for c in config.constraints:
-        for ref in _refs(c):
+        for ref in constraint_resources(c):
             if ref not in all_ids:
                 add(Finding("error", _cname(c), f"references {ref!r}, which is not a "
                             f"resource: define it or fix the name"))

@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "ID_RE", "check_id", "normalize_score", "normalize_role", "interval_seconds",
     "Op", "Primitive", "Group", "Clone", "FencingDevice", "FencingLevel",
     "Order", "Colocation", "ResourceSet", "OrderSet", "ColocationSet",
     "Expression", "Rule", "Location", "Node", "Config",
-    "Resource", "Constraint",
+    "Resource", "Constraint", "CONSTRAINT_KINDS", "constraint_ends", "constraint_resources",
 ]
 
 #: ids both pcs and crmsh accept, and a valid XML NCName
@@ -418,6 +418,38 @@ class Location:
 
 
 Constraint = Union[Order, Colocation, OrderSet, ColocationSet, Location]
+
+#: constraint class -> what messages and generated ids call it
+CONSTRAINT_KINDS = {Order: "order", Colocation: "colocation", OrderSet: "order set",
+                    ColocationSet: "colocation set", Location: "location"}
+
+
+def constraint_ends(c: Constraint) -> Tuple[str, Optional[str]]:
+    """The two things a constraint relates: an order's first and then, a
+    colocation's follower and leader, a set constraint's first resource of
+    its first set and last of its last, a location's resource and node
+    (None for a location by rules).
+
+    >>> constraint_ends(Colocation(follower="vip", leader="haproxy-clone"))
+    ('vip', 'haproxy-clone')
+    """
+    if isinstance(c, Order):
+        return c.first, c.then
+    if isinstance(c, Colocation):
+        return c.follower, c.leader
+    if isinstance(c, (OrderSet, ColocationSet)):
+        return c.sets[0].resources[0], c.sets[-1].resources[-1]
+    if isinstance(c, Location):
+        return c.resource, c.node
+    raise TypeError(type(c).__name__)
+
+
+def constraint_resources(c: Constraint) -> List[str]:
+    """Every resource a constraint names, in order (a location's node is none)."""
+    if isinstance(c, (OrderSet, ColocationSet)):
+        return [r for s in c.sets for r in s.resources]
+    first, second = constraint_ends(c)
+    return [first] if isinstance(c, Location) else [first, second]
 
 
 @dataclass

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ocfpy.testing.beds import ending_all
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from galera_bed import GaleraBed, free_ports  # noqa: E402
@@ -29,16 +31,8 @@ def galera_bed():
     reason = real_galera_unavailable()
     if reason:
         pytest.skip(reason)
-    beds = []
-
-    def make(nodes=3, **kw):
-        bed = GaleraBed(nodes, **kw)
-        beds.append(bed)
-        return bed
-
-    yield make
-    for bed in beds:
-        bed.close()
+    with ending_all(GaleraBed, GaleraBed.close) as make:
+        yield make
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ One test per defect:
 Ports: 39200-39299 on 127.0.0.1 only.
 """
 
+import functools
 import http.client
 import os
 import resource
@@ -29,6 +30,7 @@ import pytest
 
 from ocfpy.sandbox import mariadb
 from ocfpy.testing import ports
+from ocfpy.testing.beds import ending_all
 
 OCFPY = os.path.join(os.path.dirname(sys.executable), "ocfpy")
 HOST = "127.0.0.1"
@@ -151,16 +153,8 @@ class Check:
 @pytest.fixture
 def start(tmp_path):
     """``start(*args, **kw)`` -> a listening Check; all stopped at the end."""
-    started = []
-
-    def make(*args, **kw):
-        cc = Check(tmp_path, *args, **kw)
-        started.append(cc)
-        return cc.wait_listening()
-
-    yield make
-    for cc in started:
-        cc.close()
+    with ending_all(functools.partial(Check, tmp_path), Check.close) as make:
+        yield lambda *args, **kw: make(*args, **kw).wait_listening()
 
 
 def eof_within(sock, seconds) -> float:

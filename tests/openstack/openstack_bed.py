@@ -6,6 +6,7 @@ Fixtures: ``keystone`` (a running fake Keystone), ``bed_factory`` (makes a
 :class:`Bed` for an agent class; cleans its service up afterwards).
 """
 
+import itertools
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ import pytest
 
 import fake_openstack
 from ocfpy.process import alive
+from ocfpy.testing.beds import ending_all
 from ocfpy.testing.driver import Driver
 
 HERE = Path(__file__).resolve().parent
@@ -150,15 +152,12 @@ class Bed:
 
 @pytest.fixture
 def bed_factory(tmp_path):
-    beds = []
+    numbers = itertools.count()
 
-    def make(agent_cls, **kw):
-        sub = tmp_path / f"bed{len(beds)}"
+    def new_bed(agent_cls, **kw):
+        sub = tmp_path / f"bed{next(numbers)}"
         sub.mkdir()
-        bed = Bed(sub, agent_cls, **kw)
-        beds.append(bed)
-        return bed
+        return Bed(sub, agent_cls, **kw)
 
-    yield make
-    for bed in beds:
-        bed.cleanup()
+    with ending_all(new_bed, Bed.cleanup) as make:
+        yield make

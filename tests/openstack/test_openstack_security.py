@@ -40,6 +40,7 @@ from ocfpy import codes
 from ocfpy.deadline import Deadline
 from ocfpy.environment import Invocation
 from ocfpy.process import alive
+from ocfpy.testing.beds import ending_all
 from ocfpy.testing.driver import Driver
 from ocfpy_agents.openstack.cinder_api import CinderAPI
 from ocfpy_agents.openstack.glance_api import GlanceAPI
@@ -148,16 +149,8 @@ class Spawned:
 
 @pytest.fixture
 def spawned():
-    started = []
-
-    def spawn(argv, **kw):
-        s = Spawned(argv, **kw)
-        started.append(s)
-        return s
-
-    yield spawn
-    for s in started:
-        s.end()
+    with ending_all(Spawned, Spawned.end) as spawn:
+        yield spawn
 
 
 # == finding 5: files root opens in the service user's directories ===============================

@@ -1,12 +1,12 @@
 """The toolkit's small helpers that test beds and benches share: free ports
-(ocfpy.testing.ports), timing (.timing), the bed fixture body (.beds)."""
+(ocfpy.testing.ports), timing (.timing), the bed fixture bodies (.beds)."""
 
 import socket
 import sys
 
 import pytest
 
-from ocfpy.testing.beds import bed_or_skip
+from ocfpy.testing.beds import bed_or_skip, ending_all
 from ocfpy.testing.ports import bindable, free_port, free_ports
 from ocfpy.testing.timing import quantile_ms, spawn_wait
 
@@ -60,3 +60,18 @@ def test_a_bed_is_closed_after_the_test_and_an_unavailable_one_skips():
     with pytest.raises(pytest.skip.Exception, match="no bridge here"):
         next(bed_or_skip(lambda: "no bridge here", Bed))
     assert Bed.opened == 1
+
+
+def test_everything_a_factory_made_is_ended_last_first_even_when_one_end_fails():
+    ended = []
+
+    def end(name):
+        ended.append(name)
+        if name == "B":
+            raise OSError("b will not end")
+
+    with pytest.raises(OSError, match="b will not end"):
+        with ending_all(str.upper, end) as make:
+            assert [make("a"), make("b"), make("c")] == ["A", "B", "C"]
+            assert ended == []
+    assert ended == ["C", "B", "A"]
