@@ -384,7 +384,8 @@ def exiting(pid: int) -> bool:
     process releases its memory -- its command line reads empty -- before it
     closes its sockets and turns zombie, so for a moment it still looks alive
     but refuses every connection. (Kernel threads have no command line
-    either: ask only about a process you started.)
+    either, nor has a process for the instant exec takes to map its new
+    program: ask about a process you started, after it started.)
 
     >>> exiting(os.getpid())
     False

@@ -264,27 +264,25 @@ def test_missing_pid_file_reads_as_none_and_stop_is_a_success(tmp_path):
     assert process.stop(tmp_path / "none.pid", Identity(exe="x"), Deadline.after(1)) is True
 
 
-def test_alive_is_false_for_a_zombie_and_true_for_a_running_child():
+@pytest.mark.parametrize("name, running, zombie, reaped", [
+    ("alive", True, False, False),
+    ("exiting", False, True, True),
+])
+def test_a_child_is_alive_until_it_is_a_zombie_and_exiting_from_then_on(name, running, zombie,
+                                                                         reaped):
+    ask = getattr(process, name)
     child = subprocess.Popen(["sleep", "300"])
     try:
-        assert process.alive(child.pid) is True
+        # Popen may return while exec is still setting up the new memory
+        assert wait_until(lambda: process.argv_of(child.pid) == ["sleep", "300"])
+        seen = [ask(child.pid)]
         child.kill()
         assert wait_until(lambda: proc_state(child.pid) == "Z")
-        assert process.alive(child.pid) is False
+        seen.append(ask(child.pid))
     finally:
         child.wait()
-
-
-def test_exiting_is_false_for_a_running_child_and_true_once_it_is_a_zombie_or_gone():
-    child = subprocess.Popen(["sleep", "300"])
-    try:
-        assert process.exiting(child.pid) is False
-        child.kill()
-        assert wait_until(lambda: proc_state(child.pid) == "Z")
-        assert process.exiting(child.pid) is True
-    finally:
-        child.wait()
-    assert process.exiting(child.pid) is True          # reaped: no /proc entry at all
+    seen.append(ask(child.pid))                 # reaped: no /proc entry at all
+    assert seen == [running, zombie, reaped]
 
 
 def test_an_identity_without_exe_or_cmdline_is_refused():
