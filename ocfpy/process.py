@@ -472,19 +472,33 @@ def start_detached(path: str, func) -> int:
     return pid
 
 
-def stop_detached(path: str, sig: int = SIGTERM) -> bool:
-    """Signal the child :func:`start_detached` noted in ``path`` and remove
-    the note; a child gone or a pid since reused is left alone. True when
-    signalled."""
+def stop_detached(path: str, sig: int = SIGTERM, wait: float = 1.0) -> bool:
+    """Signal the child :func:`start_detached` noted in ``path``, remove the
+    note, and return once the child is gone: a child still running after its
+    stop answered could undo the stop's work (``sig``, then KILL after
+    ``wait`` seconds). A child gone or a pid since reused is left alone.
+    True when signalled."""
     try:
         with open(path) as fh:
             pid, started = fh.read().split()
         os.unlink(path)
     except (OSError, ValueError):
         return False
-    if pid.isascii() and pid.isdigit() and started.isascii() and started.isdigit():
-        return signal_if_same(int(pid), int(started), sig)     # still our child, not a reused pid
-    return False
+    if not (pid.isascii() and pid.isdigit() and started.isascii() and started.isdigit()):
+        return False
+    pid, started = int(pid), int(started)
+    if not signal_if_same(pid, started, sig):       # still our child, not a reused pid
+        return False
+    for grace in (wait, 1.0):
+        end = time.monotonic() + grace
+        while start_time(pid) == started and alive(pid):
+            if time.monotonic() >= end:
+                break
+            time.sleep(0.005)
+        else:
+            return True
+        signal_if_same(pid, started, SIGKILL)
+    return True
 
 
 def _signal_all(pids, sig) -> None:

@@ -292,15 +292,33 @@ def test_an_identity_without_exe_or_cmdline_is_refused():
         Identity()
 
 
-def test_a_detached_child_noted_in_a_file_is_stopped_through_it_once(tmp_path):
+def test_a_detached_child_noted_in_a_file_is_stopped_through_it_once_and_gone_on_return(
+        tmp_path):
     note = str(tmp_path / "helper")
     pid = process.start_detached(note, lambda: time.sleep(60))
     try:
         assert open(note).read().split()[0] == str(pid)
         assert process.stop_detached(note) is True
-        assert not os.path.exists(note)
-        assert wait_until(lambda: not process.alive(pid))
+        assert (os.path.exists(note), process.alive(pid)) == (False, False)
         assert process.stop_detached(note) is False       # the note is gone: nothing to signal
+    finally:
+        if process.alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_detached_child_that_ignores_term_is_killed_after_the_wait(tmp_path):
+    note, ready = str(tmp_path / "helper"), tmp_path / "ignoring"
+
+    def stubborn():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ready.touch()
+        time.sleep(60)
+    pid = process.start_detached(note, stubborn)
+    try:
+        assert wait_until(ready.exists)
+        t0 = time.monotonic()
+        assert process.stop_detached(note, wait=0.3) is True
+        assert (process.alive(pid), time.monotonic() - t0 < 1.3) == (False, True)
     finally:
         if process.alive(pid):
             os.kill(pid, signal.SIGKILL)
