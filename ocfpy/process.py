@@ -473,11 +473,11 @@ def start_detached(path: str, func) -> int:
 
 
 def stop_detached(path: str, sig: int = SIGTERM, wait: float = 1.0) -> bool:
-    """Signal the child :func:`start_detached` noted in ``path``, remove the
-    note, and return once the child is gone: a child still running after its
-    stop answered could undo the stop's work (``sig``, then KILL after
-    ``wait`` seconds). A child gone or a pid since reused is left alone.
-    True when signalled."""
+    """End the child :func:`start_detached` noted in ``path`` (:func:`terminate`:
+    ``sig``, then KILL after ``wait`` seconds), remove the note, and return
+    once the child is gone: a child still running after its stop answered
+    could undo the stop's work. A child gone or a pid since reused is left
+    alone. True when the child was still running."""
     try:
         with open(path) as fh:
             pid, started = fh.read().split()
@@ -486,18 +486,9 @@ def stop_detached(path: str, sig: int = SIGTERM, wait: float = 1.0) -> bool:
         return False
     if not (pid.isascii() and pid.isdigit() and started.isascii() and started.isdigit()):
         return False
-    pid, started = int(pid), int(started)
-    if not signal_if_same(pid, started, sig):       # still our child, not a reused pid
+    if start_time(int(pid)) != int(started):         # gone, or the pid is another process's now
         return False
-    for grace in (wait, 1.0):
-        end = time.monotonic() + grace
-        while start_time(pid) == started and alive(pid):
-            if time.monotonic() >= end:
-                break
-            time.sleep(0.005)
-        else:
-            return True
-        signal_if_same(pid, started, SIGKILL)
+    terminate(int(pid), Deadline.after(wait + 1.0), tree=False, sig=sig)
     return True
 
 
