@@ -526,7 +526,7 @@ def terminate(proc, deadline: Deadline, kill_reserve: float = 0.25, tree: bool =
     left = deadline.remaining()
     reserve = min(left, max(1.0, left * kill_reserve))
     term_deadline = Deadline(time.monotonic() + left - reserve)
-    if term_deadline.wait_for(lambda: not live(), interval=0.05, max_interval=0.5):
+    if term_deadline.wait_for(lambda: not live(), interval=0.005, max_interval=0.5):
         return True
     _signal_all(live(), SIGKILL)
     return bool(deadline.wait_for(lambda: not live(), interval=0.02, max_interval=0.2))
