@@ -41,6 +41,7 @@ import contextlib
 import os
 import pwd
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -55,7 +56,7 @@ __all__ = [
     "MYSQL_USER", "PROVIDER", "GaleraNodeConfig", "MariaDB", "Standalone",
     "find_binary", "missing_requirements", "free_ports", "make_base_dir", "grant_traverse", "galera_configs",
     "standalone_config", "install_db", "sql", "status", "connect",
-    "read_grastate", "log_text", "ist_or_sst", "joining",
+    "read_grastate", "log_text", "ist_or_sst", "server_runs", "transfer_cut_short",
 ]
 
 MYSQL_USER = "mysql"
@@ -427,18 +428,50 @@ def ist_or_sst(log: str) -> Optional[str]:
     return None
 
 
-def joining(log: str) -> bool:
-    """Had the joiner of ``log`` asked for state without being synced yet?
-    A transfer cut short by the donor's death leaves its data unusable: the
-    node's next join is a full SST whatever its position was.
+# a server start: "Starting MariaDB 10.11... as process N" (10.5+), or older
+# servers' "mariadbd (server 10.x) starting as process N"
+_SERVER_START = re.compile(r"^.*\[Note\] (?:Starting MariaDB\b|\S*mariadbd\b.*starting as process\b).*$",
+                           re.MULTILINE)
 
-    >>> joining("WSREP: Requesting state transfer: success, donor: 0")
+
+def server_runs(log: str) -> list:
+    """``log`` cut at each server start: one text per mariadbd run, oldest
+    first (text before the first start line, if any, is a run of its own).
+
+    >>> [r.split()[-1] for r in server_runs(
+    ...     "x [Note] Starting MariaDB 10.11 as process 1\\nx [Note] Starting MariaDB 10.11 as process 2")]
+    ['1', '2']
+    """
+    cuts = [m.start() for m in _SERVER_START.finditer(log)]
+    if not cuts or cuts[0] > 0:
+        cuts.insert(0, 0)
+    return [log[a:b] for a, b in zip(cuts, cuts[1:] + [len(log)]) if log[a:b].strip()]
+
+
+def transfer_cut_short(log: str) -> bool:
+    """Did a run in ``log`` ask for an incremental transfer (or for state,
+    before saying which) and end without being synced? Its donor died under
+    it: Galera cannot resume a transfer, so the node's next join is a full
+    SST whatever its position. A run that asked for a full SST itself is not
+    counted (that SST was not the donor's doing).
+
+    Read the log after the fact, not at the moment the donors die: a joiner
+    that has decided it needs state writes "Requesting state transfer" only
+    once the request went round the group, which may be after its donor died.
+
+    >>> transfer_cut_short("[Note] Starting MariaDB\\nWSREP: State transfer required:\\n"
+    ...                    "[Note] Starting MariaDB\\nWSREP: Synchronized with group")
     True
-    >>> joining("WSREP: Requesting state transfer: success ... Synchronized with group")
+    >>> transfer_cut_short("WSREP: Requesting state transfer: success\\nWSREP: Synchronized with group")
     False
     """
-    asked = log.rfind("Requesting state transfer")
-    return asked >= 0 and "Synchronized with group" not in log[asked:]
+    for run in server_runs(log):
+        asked = max(run.rfind("State transfer required"), run.rfind("Requesting state transfer"))
+        if asked < 0 or "Synchronized with group" in run[asked:]:
+            continue
+        if ist_or_sst(run) != "SST":
+            return True
+    return False
 
 
 # --- servers --------------------------------------------------------------------

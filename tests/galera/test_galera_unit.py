@@ -70,6 +70,47 @@ def test_recover_log_without_a_position_gives_none():
     assert wsrep.parse_recovered_position("") is None
 
 
+# --- the sandbox's reading of a joiner's error log (the chaos lab's IST/SST verdict) ----------
+
+_START = "2026-12-02 16:18:39 0 [Note] Starting MariaDB 10.11.19-MariaDB as process {}\n"
+_ASKED = ("2026-12-02 16:18:40 2 [Note] WSREP: State transfer required:\n"
+          "WSREP_SST: [INFO] rsync SST started on joiner\n"
+          "2026-12-02 16:18:40 2 [Note] WSREP: ####### IST uuid:da806b40-ee6b-11f1 f: 1305, l: 1380\n")
+_INCREMENTAL = ("2026-12-02 16:18:40 2 [Note] WSREP: Requesting state transfer: success, donor: 0\n"
+                "WSREP_SST: [INFO] rsync IST completed on joiner\n"
+                "2026-12-02 16:18:42 2 [Note] WSREP: Synchronized with group, ready for connections\n")
+_FULL = ("2026-12-02 16:19:01 2 [Note] WSREP: Requesting state transfer: success, donor: 0\n"
+         "WSREP_SST: [INFO] rsync SST completed on joiner\n"
+         "2026-12-02 16:19:03 2 [Note] WSREP: Synchronized with group, ready for connections\n")
+
+
+def test_a_log_is_cut_into_one_text_per_server_start():
+    from ocfpy.sandbox.mariadb import server_runs
+    runs = server_runs("tail of an earlier run\n" + _START.format(7) + "a\n" + _START.format(8) + "b\n")
+    assert [r.splitlines()[-1] for r in runs] == ["tail of an earlier run", "a", "b"]
+
+
+def test_a_joiner_whose_donor_died_before_its_request_was_logged_was_cut_short():
+    # the request goes round the group before "Requesting state transfer" is
+    # written: a donor that dies first leaves only "State transfer required"
+    from ocfpy.sandbox.mariadb import ist_or_sst, transfer_cut_short
+    log = _START.format(1) + _ASKED + _START.format(2) + _FULL
+    assert ist_or_sst(log) == "SST"
+    assert transfer_cut_short(log)
+
+
+def test_a_synced_joiner_was_not_cut_short():
+    from ocfpy.sandbox.mariadb import transfer_cut_short
+    assert not transfer_cut_short(_START.format(1) + _ASKED + _INCREMENTAL)
+    assert not transfer_cut_short(_START.format(1) + "no state asked for\n" + _START.format(2) + _FULL)
+
+
+def test_a_joiner_that_asked_for_a_full_transfer_itself_is_not_excused():
+    from ocfpy.sandbox.mariadb import transfer_cut_short
+    full_request = _ASKED.replace("da806b40-ee6b-11f1", "00000000-0000-0000-0000-000000000000")
+    assert not transfer_cut_short(_START.format(1) + full_request + _START.format(2) + _FULL)
+
+
 # --- addresses and names ---------------------------------------------------------------------------
 
 def test_gcomm_entries_may_carry_ports_and_ipv6():

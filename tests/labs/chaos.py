@@ -811,7 +811,9 @@ class _Fault:
         self.avoid: set = set()        # nodes not to ask crm_mon
         self.thread: Optional[threading.Thread] = None
         self.notes: list = []
-        self.cut_short: list = []      # joiners whose state transfer the fault cut short
+        # node -> error-log offset: a node that may have been receiving state
+        # when the fault killed its donors (read after recovery: transfer_cut_short)
+        self.may_cut_short: dict = {}
         self.error: Optional[BaseException] = None
 
     def background(self, fn) -> None:
@@ -845,7 +847,9 @@ def fault_staggered(f: _Fault, then: Optional[Callable] = None) -> None:
     first = next(n for n in f.bed.c.node_names if n != f.vip_node)
     rest = _others(f.bed, first)
     f.victims = list(f.bed.c.node_names)
-    since = mariadb.MariaDB(f.bed.cfg(first)).log_offset()
+    # a loaded machine may restart the first one quickly enough that it is
+    # receiving state when its donors die: Galera then owes it an SST
+    f.may_cut_short[first] = mariadb.MariaDB(f.bed.cfg(first)).log_offset()
     f.bed.kill_mysqld(first)
     f.notes.append(f"killed {first}, then {'+'.join(rest)} 4 s later")
 
@@ -853,11 +857,6 @@ def fault_staggered(f: _Fault, then: Optional[Callable] = None) -> None:
         time.sleep(4)
         for n in rest:
             f.bed.kill_mysqld(n)
-        # a loaded machine may restart the first one quickly enough that it
-        # is receiving state when its donors die: Galera then owes it an SST
-        if mariadb.joining(mariadb.log_text(f.bed.cfg(first), since)):
-            f.cut_short.append(first)
-            f.notes.append(f"{first} was receiving state when the others died")
         if then is not None:
             then()
     f.background(later)
@@ -1049,7 +1048,10 @@ def run_scenario(bed: Bed, scenario: str, timeout: float = 240, settle: float = 
         res.problems.append(f"fault: {f.error}")
     res.notes += f.notes
     res.victims = f.victims
-    res.cut_short = f.cut_short
+    for node, since in f.may_cut_short.items():
+        if mariadb.transfer_cut_short(mariadb.log_text(bed.cfg(node), since)):
+            res.cut_short.append(node)
+            res.notes.append(f"{node} was receiving state when its donors died")
     rec = load.read()
     # -- VIP and writes: the end of the longest outage after the fault
     answered = [t for t, macs in rec.probes if macs]
@@ -1142,8 +1144,8 @@ def _keep_logs(bed: Bed, stem: str, since_wall: float) -> None:
 
 def _transfer_lines(log: str) -> list:
     """The lines of a mariadbd log that tell how it got its state."""
-    words = ("State transfer", "IST", "SST", "Synchronized", "donor", "grastate", "Shutdown",
-             "ready for connections", "Aborting")
+    words = ("Starting MariaDB", "State transfer", "IST", "SST", "Synchronized", "donor",
+             "grastate", "Shutdown", "ready for connections", "Aborting")
     return [" ".join(line.split()[2:])[:160] for line in log.splitlines()
             if any(w in line for w in words)]
 
