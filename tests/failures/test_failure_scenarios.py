@@ -18,8 +18,8 @@ comes back rejoins (IST; SST only where the fault cut its state transfer
 short). Figures (with -s): seconds from the fault to three Promoted, to the
 VIP answering again, to writes succeeding again, to full service.
 
-CI runs: partition, power, staggered, simultaneous, corosync (each ~25-60 s
-here). Bench only (OCFPY_CHAOS_ALL=1 runs it here too): fence_candidate, a
+CI runs: partition, power, staggered, transfer_cut, simultaneous, corosync
+(each ~25-60 s here). Bench only (OCFPY_CHAOS_ALL=1 runs it here too): fence_candidate, a
 whole-cluster crash followed by a fence of the elected node: two recoveries
 (~60-90 s), and bench/bench_chaos.py repeats every scenario (--runs 5) for
 both ocf:ocfpy:galera and ocf:heartbeat:galera.
@@ -153,6 +153,15 @@ def test_staggered_whole_cluster_crash(bed):
     rejoining when the others die, must give up its join and take part in the
     election."""
     _run(bed, "staggered")
+
+
+def test_donors_killed_under_a_joiners_state_transfer(bed):
+    """(g) The staggered crash with the second kill at the moment the first
+    victim, restarted by Pacemaker, asks for state: its transfer is cut short
+    (Galera owes it an SST), the cluster still recovers with nobody acting,
+    and that joiner is the only node excused an SST."""
+    r = _run(bed, "transfer_cut")
+    assert len(r.cut_short) == 1, r.notes
 
 
 def test_simultaneous_whole_cluster_crash(bed):

@@ -37,7 +37,7 @@ acknowledged id must be on all three nodes; no ARP probe may be answered by
 two nodes after the last fencing completed (any before is reported too).
 
 **The scenarios** (:data:`SCENARIOS`, :func:`run_scenario`): partition,
-power, staggered, simultaneous, corosync, fence_candidate. Each measures
+power, staggered, simultaneous, corosync, fence_candidate, transfer_cut. Each measures
 from the fault: seconds to three Promoted (with every node's mariadbd
 replaced where it was killed), to the VIP answering again and to writes
 succeeding again (end of the last outage), rows lost, fencing seen, and how
@@ -98,6 +98,8 @@ SCENARIOS = {
     "corosync": "(e) corosync killed (SIGKILL) on the DC, which holds the VIP",
     "fence_candidate": "(f) staggered crash, then the bootstrap candidate fenced (reboot) "
                        "as soon as it is elected",
+    "transfer_cut": "(g) one mariadbd killed, the other two as soon as it asks them for state "
+                    "(its transfer cut short)",
 }
 #: the Galera clone's operations (the same for both agents)
 MONITOR_PROMOTED, MONITOR_UNPROMOTED = "5s", "6s"
@@ -843,23 +845,44 @@ def fault_power(f: _Fault) -> None:
     f.bed.c.power_off(f.vip_node, hold=True)
 
 
-def fault_staggered(f: _Fault, then: Optional[Callable] = None) -> None:
+def fault_staggered(f: _Fault, then: Optional[Callable] = None,
+                    wait: Optional[Callable] = None) -> None:
+    """One mariadbd killed (not the VIP node's), the other two 4 s later --
+    or, given ``wait(first, since)``, once it returns."""
     first = next(n for n in f.bed.c.node_names if n != f.vip_node)
     rest = _others(f.bed, first)
     f.victims = list(f.bed.c.node_names)
     # a loaded machine may restart the first one quickly enough that it is
     # receiving state when its donors die: Galera then owes it an SST
-    f.may_cut_short[first] = mariadb.MariaDB(f.bed.cfg(first)).log_offset()
+    since = f.may_cut_short[first] = mariadb.MariaDB(f.bed.cfg(first)).log_offset()
     f.bed.kill_mysqld(first)
-    f.notes.append(f"killed {first}, then {'+'.join(rest)} 4 s later")
+    f.notes.append(f"killed {first}, then {'+'.join(rest)} "
+                   + ("4 s later" if wait is None else "once it asked for state"))
 
     def later():
-        time.sleep(4)
+        if wait is None:
+            time.sleep(4)
+        else:
+            wait(first, since)
         for n in rest:
             f.bed.kill_mysqld(n)
         if then is not None:
             then()
     f.background(later)
+
+
+def fault_transfer_cut(f: _Fault) -> None:
+    """The staggered crash with the second kill at the moment the first
+    victim, restarted by Pacemaker, says it needs state: its donors die
+    under its transfer, which Galera cannot resume (its next join is an SST)."""
+    def asked(first: str, since: int) -> None:
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            if "State transfer required" in mariadb.log_text(f.bed.cfg(first), since):
+                return
+            time.sleep(0.01)
+        raise RuntimeError(f"{first} did not ask for state within 120 s of its crash")
+    fault_staggered(f, wait=asked)
 
 
 def fault_simultaneous(f: _Fault) -> None:
@@ -928,7 +951,7 @@ def fault_fence_candidate(f: _Fault) -> None:
 
 FAULTS = {"partition": fault_partition, "power": fault_power, "staggered": fault_staggered,
           "simultaneous": fault_simultaneous, "corosync": fault_corosync,
-          "fence_candidate": fault_fence_candidate}
+          "fence_candidate": fault_fence_candidate, "transfer_cut": fault_transfer_cut}
 
 
 def _outages(times: list, t0: float, end: float, gap: float) -> list:
