@@ -16,9 +16,9 @@ each starting from full service (restored by a cleanup, or a fresh
 deployment, when a scenario left the bed broken -- that run counts as failed).
 
 Scenarios (see chaos.SCENARIOS): partition (a), power (b), staggered (c),
-simultaneous (d), corosync (e), fence_candidate (f), transfer_cut (g). Load: an autocommit
-writer through the VIP (one row per 20 ms) and an ARP prober of the VIP every
-10 ms, in a client namespace on the cluster's bridge.
+simultaneous (d), corosync (e), fence_candidate (f), transfer_cut (g). Load:
+an autocommit writer through the VIP (one row per 20 ms) and an ARP prober
+of the VIP every 10 ms, in a client namespace on the cluster's bridge.
 
 Figures, in seconds from the fault: 3P -- three Promoted again (with every
 crashed mariadbd replaced); VIP -- the VIP answering again (end of the longest

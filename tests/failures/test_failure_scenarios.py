@@ -19,9 +19,9 @@ short). Figures (with -s): seconds from the fault to three Promoted, to the
 VIP answering again, to writes succeeding again, to full service.
 
 CI runs: partition, power, staggered, transfer_cut, simultaneous, corosync
-(each ~25-60 s here). Bench only (OCFPY_CHAOS_ALL=1 runs it here too): fence_candidate, a
-whole-cluster crash followed by a fence of the elected node: two recoveries
-(~60-90 s), and bench/bench_chaos.py repeats every scenario (--runs 5) for
+(each ~25-60 s here). Bench only (OCFPY_CHAOS_ALL=1 runs it here too):
+fence_candidate, a whole-cluster crash followed by a fence of the elected
+node: two recoveries (~60-90 s), and bench/bench_chaos.py repeats every scenario (--runs 5) for
 both ocf:ocfpy:galera and ocf:heartbeat:galera.
 
 Run: .venv/bin/python -m pytest tests/failures -v -s

@@ -37,8 +37,8 @@ acknowledged id must be on all three nodes; no ARP probe may be answered by
 two nodes after the last fencing completed (any before is reported too).
 
 **The scenarios** (:data:`SCENARIOS`, :func:`run_scenario`): partition,
-power, staggered, simultaneous, corosync, fence_candidate, transfer_cut. Each measures
-from the fault: seconds to three Promoted (with every node's mariadbd
+power, staggered, simultaneous, corosync, fence_candidate, transfer_cut.
+Each measures from the fault: seconds to three Promoted (with every node's mariadbd
 replaced where it was killed), to the VIP answering again and to writes
 succeeding again (end of the last outage), rows lost, fencing seen, and how
 each rejoining node got its state (IST/SST).
@@ -876,12 +876,10 @@ def fault_transfer_cut(f: _Fault) -> None:
     victim, restarted by Pacemaker, says it needs state: its donors die
     under its transfer, which Galera cannot resume (its next join is an SST)."""
     def asked(first: str, since: int) -> None:
-        end = time.monotonic() + 120
-        while time.monotonic() < end:
-            if "State transfer required" in mariadb.log_text(f.bed.cfg(first), since):
-                return
-            time.sleep(0.01)
-        raise RuntimeError(f"{first} did not ask for state within 120 s of its crash")
+        def required():
+            return "State transfer required" in mariadb.log_text(f.bed.cfg(first), since)
+        if not Deadline.after(120).wait_for(required, interval=0.01, max_interval=0.01):
+            raise RuntimeError(f"{first} did not ask for state within 120 s of its crash")
     fault_staggered(f, wait=asked)
 
 
@@ -928,13 +926,10 @@ def fault_fence_candidate(f: _Fault) -> None:
     bed = f.bed
 
     def fence_the_candidate():
-        end = time.monotonic() + 180
-        while time.monotonic() < end:
-            found = _attr_holders(bed, f"{RSC}-bootstrap", bed.c.node_names)
-            if found:
-                break
-            time.sleep(0.2)
-        else:
+        found = Deadline.after(180).wait_for(
+            lambda: _attr_holders(bed, f"{RSC}-bootstrap", bed.c.node_names),
+            interval=0.2, max_interval=0.2)
+        if not found:
             raise RuntimeError("no bootstrap candidate was elected within 180 s")
         cand = found[0]
         mon = bed.mon(_others(bed, cand))
